@@ -1,0 +1,333 @@
+"""Ingest landing files into the lake: read -> adapter SQL -> validate -> dedupe -> publish.
+
+Every record read ends exactly once as a loaded request, a duplicate, or a quarantined record
+with a reason; the per-file counts are stored in ``ingest_runs`` and must add up. A file whose
+content (sha256) was already ingested is skipped, so repeating an ingest or a backfill is a
+no-op; records already in the lake under another file are counted as duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipelines import db, schema
+from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, Lake
+from pipelines.locking import writer_lock
+from pipelines.paths import SOURCES_SQL_DIR, Home
+from pipelines.records import iter_raw_chunks
+from pipelines.sources import SOURCES, get_source
+
+EXCERPT_CHARS = 300
+# Python explains malformed JSON lines one by one (DuckDB only says "invalid"); past this many
+# in one file the rest get a generic reason instead of a per-line parser message.
+MAX_EXPLAINED_MALFORMED = 10_000
+
+Progress = Callable[[str], None]
+
+# The adapters read `records`: the chunk's lines that parse as a JSON object.
+RECORDS_VIEW = """
+CREATE OR REPLACE TEMP VIEW records AS
+SELECT source_line, raw, doc FROM (
+    SELECT source_line, raw, TRY_CAST(raw AS JSON) AS doc FROM raw_chunk WHERE read_error IS NULL
+) WHERE doc IS NOT NULL AND json_type(doc) = 'OBJECT'
+"""
+
+
+@dataclass
+class FileResult:
+    path: str
+    source: str
+    file_sha256: str
+    status: str  # loaded | skipped
+    records_read: int = 0
+    records_loaded: int = 0
+    records_duplicate: int = 0
+    records_quarantined: int = 0
+    run_id: str | None = None
+    usage_dates: list[str] = field(default_factory=list)
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(8 * 1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, and every non-hidden file under named directories, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no such file or directory: {path}")
+    return found
+
+
+def source_for(path: Path, explicit: str | None, landing: Path) -> str:
+    """--source wins; otherwise the landing sub-folder names the source (landing/<source>/...)."""
+    if explicit:
+        return get_source(explicit).name
+    try:
+        first = path.resolve().relative_to(landing.resolve()).parts[0]
+    except (ValueError, IndexError):
+        first = None
+    if first in SOURCES:
+        return first
+    for parent in path.resolve().parents:
+        if parent.name in SOURCES:
+            return parent.name
+    known = ", ".join(sorted(SOURCES))
+    raise ValueError(
+        f"cannot tell the source of {path}: pass --source ({known}) or put it under landing/<source>/"
+    )
+
+
+def new_run_id(sha: str) -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{sha[:12]}-{secrets.token_hex(3)}"
+
+
+class Ingestor:
+    """Ingests files into one lake. Not thread-safe; callers hold the writer lock."""
+
+    def __init__(self, home: Home, *, memory_limit: str = "2GB"):
+        self.home = home.ensure()
+        self.lake = Lake(home.lake)
+        self.con = db.connect(
+            temp_directory=home.lake / "_tmp", memory_limit=memory_limit
+        )
+        self._canonical_sql = (SOURCES_SQL_DIR / "canonical.sql").read_text()
+        self._known = self._known_files()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _known_files(self) -> dict[str, str]:
+        runs = self.lake.files(INGEST_RUNS, committed_only=False)
+        if not runs:
+            return {}
+        rel = self.con.read_parquet([str(f.path) for f in runs])
+        rows = rel.project("file_sha256, source_file").fetchall()
+        return {sha: source_file for sha, source_file in rows}
+
+    def ingest(self, path: Path, source_name: str, *, force: bool = False,
+               progress: Progress | None = None) -> FileResult:
+        sha = file_sha256(path)
+        if sha in self._known and not force:
+            return FileResult(str(path), source_name, sha, "skipped",
+                              note=f"already ingested (same content as {self._known[sha]})")
+        run_id = new_run_id(sha)
+        try:
+            result = self._ingest_file(path, source_name, sha, run_id, progress)
+        except BaseException:
+            self.lake.discard_staging(run_id)
+            raise
+        self._known[sha] = str(path)
+        return result
+
+    # -- one file -------------------------------------------------------------------------
+
+    def _ingest_file(self, path: Path, source_name: str, sha: str, run_id: str,
+                     progress: Progress | None) -> FileResult:
+        source = get_source(source_name)
+        con = self.con
+        ingested_at = datetime.now(UTC)
+        columns = schema.duckdb_columns("requests")
+        column_defs = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE batch ({column_defs}, "
+            "problems STRUCT(code VARCHAR, reason VARCHAR)[])"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE rejects (source_line BIGINT, request_id VARCHAR, "
+            "reason_code VARCHAR, reason VARCHAR, excerpt VARCHAR)"
+        )
+        params = {
+            "source": source.name,
+            "source_file": str(path),
+            "file_sha256": sha,
+            "ingested_at": ingested_at.isoformat(),
+        }
+        malformed_explained = 0
+        for chunk_no, chunk in enumerate(iter_raw_chunks(path), start=1):
+            con.register("raw_chunk", chunk.table)
+            con.execute(RECORDS_VIEW)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
+            con.execute(f"INSERT INTO batch {self._canonical_sql}", params)
+            con.execute(
+                "INSERT INTO rejects "
+                "SELECT batch.source_line, batch.request_id, batch.problems[1].code, "
+                "       array_to_string(list_transform(batch.problems, lambda p: p.reason), '; '), "
+                "       left(raw_chunk.raw, ?) "
+                "FROM batch JOIN raw_chunk ON raw_chunk.source_line = batch.source_line "
+                "WHERE len(batch.problems) > 0",
+                [EXCERPT_CHARS],
+            )
+            con.execute("DELETE FROM batch WHERE len(problems) > 0")
+            malformed_explained = self._reject_unparsable(malformed_explained)
+            con.unregister("raw_chunk")
+            if progress:
+                progress(f"{path.name}: chunk {chunk_no}, {chunk.table.num_rows:,} records")
+
+        duplicates = self._mark_duplicates(source.name)
+        return self._write(path, source.name, sha, run_id, ingested_at, duplicates)
+
+    def _reject_unparsable(self, explained: int) -> int:
+        """Quarantine records of the current chunk that are not a JSON object, with the parser's
+        own message for the first MAX_EXPLAINED_MALFORMED of them."""
+        rows = self.con.execute(
+            "SELECT source_line, raw, read_error FROM raw_chunk "
+            "WHERE read_error IS NOT NULL OR TRY_CAST(raw AS JSON) IS NULL "
+            "   OR json_type(TRY_CAST(raw AS JSON)) <> 'OBJECT'"
+        ).fetchall()
+        rejected = []
+        for source_line, raw, read_error in rows:
+            if read_error:
+                code, reason = "unreadable", read_error
+            elif explained < MAX_EXPLAINED_MALFORMED:
+                explained += 1
+                try:
+                    value = json.loads(raw)
+                    code = "not_a_record"
+                    reason = f"a JSON {type(value).__name__}, not an object"
+                except ValueError as exc:
+                    code, reason = "malformed_json", f"not valid JSON: {exc}"
+            else:
+                code, reason = "malformed_json", "not valid JSON"
+            rejected.append((source_line, None, code, reason, raw[:EXCERPT_CHARS]))
+        if rejected:
+            self.con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)", rejected)
+        return explained
+
+    def _mark_duplicates(self, source: str) -> int:
+        """Move repeated request ids to rejects: within the file (keep the first line), and
+        ids already committed to the lake for this source within a day of the batch's dates."""
+        con = self.con
+        con.execute(
+            "INSERT INTO rejects "
+            "SELECT source_line, request_id, 'duplicate', "
+            "       'duplicate of request ' || request_id || ' at line ' || first_line || ' of this file', "
+            "       NULL "
+            "FROM (SELECT source_line, request_id, "
+            "             min(source_line) OVER (PARTITION BY request_id) AS first_line "
+            "      FROM batch) WHERE source_line <> first_line"
+        )
+        within = con.execute(
+            "DELETE FROM batch WHERE source_line IN (SELECT source_line FROM rejects "
+            "WHERE reason_code = 'duplicate')"
+        ).fetchone()[0]
+
+        dates = {d for (d,) in con.execute("SELECT DISTINCT usage_date FROM batch").fetchall()}
+        window = {d + timedelta(days=offset) for d in dates for offset in (-1, 0, 1)}
+        lake_files = [
+            f for f in self.lake.files(REQUESTS)
+            if f.usage_date in window and f.path.parent.parent.name == f"source={source}"
+        ]
+        across = 0
+        if lake_files:
+            lake_ids = self.con.read_parquet([str(f.path) for f in lake_files])
+            lake_ids.project("request_id").create("lake_ids")
+            con.execute(
+                "INSERT INTO rejects "
+                "SELECT source_line, request_id, 'duplicate', "
+                "       'request ' || request_id || ' is already in the lake (ingested earlier)', NULL "
+                "FROM batch WHERE request_id IN (SELECT request_id FROM lake_ids)"
+            )
+            across = con.execute(
+                "DELETE FROM batch WHERE request_id IN (SELECT request_id FROM lake_ids)"
+            ).fetchone()[0]
+            con.execute("DROP TABLE lake_ids")
+        return within + across
+
+    def _write(self, path: Path, source: str, sha: str, run_id: str, ingested_at: datetime,
+               duplicates: int) -> FileResult:
+        con = self.con
+        staging = self.lake.staging_dir(run_id)
+        loaded, min_at, max_at = con.execute(
+            "SELECT count(*), min(occurred_at), max(occurred_at) FROM batch"
+        ).fetchone()
+        total_rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+        quarantined = total_rejects - duplicates
+        dates = [str(d) for (d,) in con.execute(
+            "SELECT DISTINCT usage_date FROM batch ORDER BY 1").fetchall()]
+
+        if loaded:
+            target = staging / REQUESTS / f"source={source}"
+            target.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"COPY (SELECT * EXCLUDE (source, problems) FROM batch) TO '{_sql_path(target)}' "
+                "(FORMAT parquet, PARTITION_BY (usage_date), COMPRESSION zstd, "
+                "FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)"
+            )
+        if total_rejects:
+            target = staging / QUARANTINE / f"source={source}" / "part.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"COPY (SELECT ? AS source, ? AS source_file, source_line, ? AS file_sha256, "
+                f"request_id, reason_code, reason, excerpt, CAST(? AS TIMESTAMPTZ) AS quarantined_at "
+                f"FROM rejects ORDER BY source_line) TO '{_sql_path(target)}' (FORMAT parquet)",
+                [source, str(path), sha, ingested_at.isoformat()],
+            )
+        read = loaded + total_rejects
+        marker = staging / INGEST_RUNS / "run.parquet"
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT ? AS run_id, ? AS source, ? AS source_file, ? AS file_sha256, "
+            f"CAST(? AS BIGINT) AS file_bytes, CAST(? AS BIGINT) AS records_read, "
+            f"CAST(? AS BIGINT) AS records_loaded, CAST(? AS BIGINT) AS records_duplicate, "
+            f"CAST(? AS BIGINT) AS records_quarantined, CAST(? AS TIMESTAMPTZ) AS min_occurred_at, "
+            f"CAST(? AS TIMESTAMPTZ) AS max_occurred_at, CAST(? AS TIMESTAMPTZ) AS ingested_at) "
+            f"TO '{_sql_path(marker)}' (FORMAT parquet)",
+            [run_id, source, str(path), sha, path.stat().st_size, read, loaded, duplicates,
+             quarantined, min_at, max_at, ingested_at.isoformat()],
+        )
+        self.lake.publish(run_id)
+        con.execute("DROP TABLE batch")
+        con.execute("DROP TABLE rejects")
+        return FileResult(str(path), source, sha, "loaded", read, loaded, duplicates, quarantined,
+                          run_id, dates)
+
+
+def _sql_path(path: Path) -> str:
+    """A path as a SQL string literal body. COPY ... TO takes no bound parameter for its target;
+    the path is ours (data home + generated names), and quotes are escaped anyway."""
+    return str(path).replace("'", "''")
+
+
+def ingest_paths(paths: Iterable[Path], home: Home, *, source: str | None = None,
+                 force: bool = False, progress: Progress | None = None) -> list[FileResult]:
+    """Ingest files and directory trees; returns one result per file."""
+    home.ensure()
+    files = expand_paths(paths)
+    plan = [(path, source_for(path, source, home.landing)) for path in files]
+    results = []
+    with writer_lock(home.lock_file):
+        ingestor = Ingestor(home)
+        try:
+            for index, (path, source_name) in enumerate(plan, start=1):
+                if progress:
+                    progress(f"[{index}/{len(plan)}] {source_name}: {path}")
+                results.append(ingestor.ingest(path, source_name, force=force, progress=progress))
+        finally:
+            ingestor.close()
+    return results

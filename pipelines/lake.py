@@ -1,0 +1,99 @@
+"""The lake: Hive-partitioned Parquet under ``$LLMCOST_HOME/lake`` with a commit protocol.
+
+Layout (every data file is named after the ingest run that wrote it)::
+
+    lake/requests/source=<source>/usage_date=<YYYY-MM-DD>/<run_id>.parquet
+    lake/quarantine/source=<source>/<run_id>.parquet
+    lake/ingest_runs/<run_id>.parquet          <- the commit marker, written last
+
+A run's data files are moved into place first and its ``ingest_runs`` file last (each move is
+an atomic rename), so a crash leaves either a committed run or orphan files that readers skip:
+readers only see files whose run id has a commit marker.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REQUESTS = "requests"
+QUARANTINE = "quarantine"
+INGEST_RUNS = "ingest_runs"
+STAGING = "_staging"
+
+_DATE_DIR = re.compile(r"usage_date=(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class LakeFile:
+    path: Path
+    run_id: str
+    usage_date: date | None
+
+
+class Lake:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def table_dir(self, table: str) -> Path:
+        return self.root / table
+
+    def staging_dir(self, run_id: str) -> Path:
+        return self.root / STAGING / run_id
+
+    def committed_runs(self) -> set[str]:
+        runs_dir = self.table_dir(INGEST_RUNS)
+        if not runs_dir.exists():
+            return set()
+        return {path.stem for path in runs_dir.glob("*.parquet")}
+
+    def files(self, table: str, *, committed_only: bool = True) -> list[LakeFile]:
+        table_dir = self.table_dir(table)
+        if not table_dir.exists():
+            return []
+        committed = self.committed_runs() if committed_only else None
+        found = []
+        for path in sorted(table_dir.rglob("*.parquet")):
+            if committed is not None and path.stem not in committed:
+                continue
+            match = _DATE_DIR.search(path.parent.name)
+            usage_date = date.fromisoformat(match.group(1)) if match else None
+            found.append(LakeFile(path, path.stem, usage_date))
+        return found
+
+    def publish(self, run_id: str) -> None:
+        """Move a run's staged files into place, the commit marker last."""
+        staging = self.staging_dir(run_id)
+        staged = sorted(p for p in staging.rglob("*.parquet"))
+        marker = None
+        for path in staged:
+            relative = path.relative_to(staging)
+            if relative.parts[0] == INGEST_RUNS:
+                marker = (path, relative)
+                continue
+            self._move(path, relative, run_id)
+        if marker is None:
+            raise RuntimeError(f"run {run_id} staged no ingest_runs record")
+        self._move(*marker, run_id)
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def _move(self, path: Path, relative: Path, run_id: str) -> None:
+        target = self.root / relative.parent / f"{run_id}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+
+    def discard_staging(self, run_id: str) -> None:
+        shutil.rmtree(self.staging_dir(run_id), ignore_errors=True)
+
+    def orphan_files(self) -> list[Path]:
+        """Data files of runs that never committed (a crash mid-publish)."""
+        committed = self.committed_runs()
+        orphans = []
+        for table in (REQUESTS, QUARANTINE):
+            table_dir = self.table_dir(table)
+            if table_dir.exists():
+                orphans += [p for p in table_dir.rglob("*.parquet") if p.stem not in committed]
+        return orphans

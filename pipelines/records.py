@@ -1,0 +1,147 @@
+"""Split a landing file into raw records, in bounded chunks, without losing any.
+
+A record is one JSON document with its 1-based position: the line of a JSONL file, or the
+element of a JSON array file, or 1 for a file holding a single (possibly pretty-printed) JSON
+object. Lines are split in bulk (bytes.split in C, then one Arrow array per chunk), never parsed
+here: DuckDB parses them in the adapter SQL. Lines that are not valid UTF-8 keep their position
+and carry ``read_error`` so the adapter can quarantine them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+CHUNK_BYTES = 32 * 1024 * 1024
+
+RAW_SCHEMA = pa.schema(
+    [
+        pa.field("source_line", pa.int64(), nullable=False),
+        pa.field("raw", pa.string()),
+        pa.field("read_error", pa.string()),
+    ]
+)
+
+
+@dataclass
+class RawChunk:
+    table: pa.Table
+    blank_lines: int
+
+
+def open_binary(path: Path) -> io.BufferedIOBase:
+    """Open a landing file for reading bytes, transparently un-gzipping ``.gz`` files."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _layout(path: Path) -> str:
+    """'array', 'document' or 'lines', decided from the content, not the file name."""
+    with open_binary(path) as handle:
+        head = handle.read(64 * 1024)
+    stripped = head.lstrip()
+    if stripped.startswith(b"["):
+        return "array"
+    if stripped.startswith(b"{"):
+        first_line = stripped.split(b"\n", 1)[0].strip()
+        try:
+            json.loads(first_line)
+            return "lines"
+        except ValueError:
+            return "document"
+    return "lines"
+
+
+def _chunk_table(lines: list[str], errors: list[str | None] | None, first_line: int) -> RawChunk:
+    positions, texts, read_errors = [], [], []
+    blank = 0
+    for offset, text in enumerate(lines):
+        if not text.strip():
+            blank += 1
+            continue
+        positions.append(first_line + offset)
+        texts.append(text)
+        read_errors.append(errors[offset] if errors else None)
+    table = pa.table(
+        [pa.array(positions, pa.int64()), pa.array(texts, pa.string()),
+         pa.array(read_errors, pa.string())],
+        schema=RAW_SCHEMA,
+    )
+    return RawChunk(table, blank)
+
+
+def _decode_lines(block: bytes) -> tuple[list[str], list[str | None] | None]:
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        # Slow path only for a chunk that holds invalid bytes: find the bad lines one by one.
+        texts: list[str] = []
+        errors: list[str | None] = []
+        for line in block.split(b"\n"):
+            try:
+                texts.append(line.decode("utf-8"))
+                errors.append(None)
+            except UnicodeDecodeError as exc:
+                texts.append(line.decode("utf-8", errors="replace"))
+                errors.append(f"invalid UTF-8 at byte {exc.start}")
+        return [t.rstrip("\r") for t in texts], errors
+    return [t.rstrip("\r") for t in text.split("\n")], None
+
+
+def _iter_lines(path: Path, chunk_bytes: int) -> Iterator[RawChunk]:
+    next_line = 1
+    carry = b""
+    with open_binary(path) as handle:
+        while True:
+            block = handle.read(chunk_bytes)
+            if not block:
+                break
+            block = carry + block
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                carry = block
+                continue
+            carry = block[cut + 1 :]
+            lines, errors = _decode_lines(block[:cut])
+            yield _chunk_table(lines, errors, next_line)
+            next_line += len(lines)
+    if carry:
+        lines, errors = _decode_lines(carry)
+        yield _chunk_table(lines, errors, next_line)
+
+
+def _iter_json_document(path: Path, layout: str) -> Iterator[RawChunk]:
+    """Whole-file JSON (an array of records, or one object). Bounded by file size, so large
+    exports should be JSONL; an unparsable file becomes one malformed record at position 0."""
+    with open_binary(path) as handle:
+        data = handle.read()
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        text = data[:2000].decode("utf-8", errors="replace")
+        table = pa.table(
+            [pa.array([0], pa.int64()), pa.array([text], pa.string()),
+             pa.array([f"file is not valid JSON: {exc}"], pa.string())],
+            schema=RAW_SCHEMA,
+        )
+        yield RawChunk(table, 0)
+        return
+    elements = document if layout == "array" and isinstance(document, list) else [document]
+    texts = [json.dumps(element, ensure_ascii=False) for element in elements]
+    yield _chunk_table(texts, None, 1)
+
+
+def iter_raw_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawChunk]:
+    """Yield the records of ``path`` as Arrow tables (source_line, raw, read_error)."""
+    layout = _layout(path)
+    if layout == "lines":
+        yield from _iter_lines(path, chunk_bytes)
+    else:
+        yield from _iter_json_document(path, layout)

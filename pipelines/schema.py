@@ -1,0 +1,71 @@
+"""The canonical tables' Arrow schemas, derived from the JSON Schemas in ``schemas/canonical``.
+
+The JSON Schema is the single source of truth: each property carries ``x-arrow`` (its Parquet
+type), so the lake's schema and the documentation never drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import pyarrow as pa
+
+from pipelines.paths import SCHEMAS_DIR
+
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "date": pa.date32(),
+    "timestamp_utc": pa.timestamp("us", tz="UTC"),
+    "map_string": pa.map_(pa.string(), pa.string()),
+}
+
+_DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "date": "DATE",
+    "timestamp_utc": "TIMESTAMPTZ",
+    "map_string": "MAP(VARCHAR, VARCHAR)",
+}
+
+
+@cache
+def json_schema(table: str) -> dict:
+    path = SCHEMAS_DIR / "canonical" / f"{table}.schema.json"
+    return json.loads(path.read_text())
+
+
+def _properties(table: str) -> dict[str, dict]:
+    return json_schema(table)["properties"]
+
+
+def columns(table: str) -> list[str]:
+    return list(_properties(table))
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    schema = json_schema(table)
+    required = set(schema.get("required", []))
+    return pa.schema(
+        [
+            pa.field(name, _ARROW_TYPES[spec["x-arrow"]], nullable=name not in required)
+            for name, spec in schema["properties"].items()
+        ]
+    )
+
+
+def duckdb_columns(table: str) -> dict[str, str]:
+    """Column name -> DuckDB type, in schema order (for CREATE TABLE and casts)."""
+    return {name: _DUCKDB_TYPES[spec["x-arrow"]] for name, spec in _properties(table).items()}
+
+
+def select_list(table: str, relation: str | None = None) -> str:
+    """A SELECT list that casts every canonical column to its type, in schema order."""
+    prefix = f"{relation}." if relation else ""
+    return ",\n  ".join(
+        f'CAST({prefix}"{name}" AS {sql_type}) AS "{name}"'
+        for name, sql_type in duckdb_columns(table).items()
+    )

@@ -1,0 +1,60 @@
+-- Shared tail of every adapter: lineage columns, the checks every source gets, canonical order.
+-- Reads the temp view `adapter_output` (the adapter's query over one chunk of records).
+SELECT
+    request_id,
+    $source AS source,
+    occurred_at,
+    CAST(occurred_at AS DATE) AS usage_date,
+    ended_at,
+    latency_ms,
+    provider,
+    model_raw,
+    service_tier,
+    status,
+    api_surface,
+    team,
+    feature,
+    environment,
+    project,
+    session_id,
+    trace_id,
+    user_id,
+    api_key_hash,
+    tags,
+    input_tokens,
+    cache_read_input_tokens,
+    cache_creation_input_tokens,
+    cache_creation_1h_input_tokens,
+    output_tokens,
+    reasoning_output_tokens,
+    web_search_calls,
+    reported_cost_usd,
+    usage_raw,
+    $source_file AS source_file,
+    source_line,
+    $file_sha256 AS file_sha256,
+    CAST($ingested_at AS TIMESTAMPTZ) AS ingested_at,
+    list_concat(problems, list_filter([
+        CASE WHEN request_id IS NULL THEN llm_problem('missing_field', 'no request id') END,
+        CASE WHEN model_raw IS NULL THEN llm_problem('missing_field', 'no model') END,
+        CASE WHEN occurred_at IS NULL AND len(list_filter(problems, lambda p: p.code IN
+                ('naive_timestamp', 'bad_timestamp', 'missing_timestamp'))) = 0
+            THEN llm_problem('missing_field', 'no timestamp') END,
+        CASE WHEN occurred_at > now() + INTERVAL 1 DAY
+            THEN llm_problem('bad_timestamp', 'occurred_at ' || CAST(occurred_at AS VARCHAR) || ' is in the future') END,
+        CASE WHEN input_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
+            THEN llm_problem('missing_field', 'no input token count') END,
+        CASE WHEN output_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
+            THEN llm_problem('missing_field', 'no output token count') END,
+        CASE WHEN cache_read_input_tokens + cache_creation_input_tokens > input_tokens
+            THEN llm_problem('inconsistent_tokens', 'cache reads + writes ('
+                || CAST(cache_read_input_tokens + cache_creation_input_tokens AS VARCHAR)
+                || ') exceed input tokens (' || CAST(input_tokens AS VARCHAR) || ')') END,
+        CASE WHEN reasoning_output_tokens > output_tokens
+            THEN llm_problem('inconsistent_tokens', 'reasoning tokens ('
+                || CAST(reasoning_output_tokens AS VARCHAR) || ') exceed output tokens ('
+                || CAST(output_tokens AS VARCHAR) || ')') END,
+        CASE WHEN cache_creation_1h_input_tokens > cache_creation_input_tokens
+            THEN llm_problem('inconsistent_tokens', '1-hour cache writes exceed all cache writes') END
+    ], lambda p: p IS NOT NULL)) AS problems
+FROM adapter_output

@@ -1,0 +1,148 @@
+-- LiteLLM proxy spend logs -> canonical requests.
+-- Two shapes share this adapter: the LiteLLM_SpendLogs row (metadata and request_tags are
+-- JSON-encoded *strings*, naive UTC timestamps, `spend`) and the StandardLoggingPayload callback
+-- (real objects, epoch-second floats, `response_cost`). `spend` is what LiteLLM claimed, kept as
+-- reported_cost_usd; the warehouse prices the tokens itself.
+WITH fields AS (
+    SELECT
+        source_line,
+        from_json(doc, '{
+            "request_id": "VARCHAR", "id": "VARCHAR", "litellm_call_id": "VARCHAR",
+            "call_type": "VARCHAR", "api_key": "VARCHAR",
+            "spend": "JSON", "response_cost": "JSON",
+            "prompt_tokens": "JSON", "completion_tokens": "JSON",
+            "startTime": "JSON", "endTime": "JSON", "request_duration_ms": "JSON",
+            "model": "VARCHAR", "model_group": "VARCHAR", "custom_llm_provider": "VARCHAR",
+            "user": "VARCHAR", "team_id": "VARCHAR", "organization_id": "VARCHAR",
+            "end_user": "VARCHAR", "session_id": "VARCHAR", "trace_id": "VARCHAR",
+            "status": "VARCHAR", "metadata": "JSON", "request_tags": "JSON",
+            "hidden_params": {"litellm_model_name": "VARCHAR", "usage_object": "JSON"},
+            "response": {"usage": "JSON"}
+        }') AS f
+    FROM records
+),
+
+decoded AS (
+    SELECT
+        source_line,
+        f,
+        llm_unwrap(f.metadata) AS metadata_json,
+        llm_unwrap(f.request_tags) AS tags_json,
+        list_filter([
+            llm_unwrap_problem('metadata', f.metadata),
+            llm_unwrap_problem('request_tags', f.request_tags)
+        ], lambda p: p IS NOT NULL) AS decode_problems
+    FROM fields
+),
+
+metadata AS (
+    SELECT
+        *,
+        from_json(metadata_json, '{
+            "user_api_key_team_id": "VARCHAR", "user_api_key_team_alias": "VARCHAR",
+            "user_api_key_user_id": "VARCHAR", "user_api_key_end_user_id": "VARCHAR",
+            "user_api_key_hash": "VARCHAR", "user_api_key": "VARCHAR",
+            "user_api_key_project_id": "VARCHAR", "user_api_key_project_alias": "VARCHAR",
+            "team_id": "VARCHAR", "team_alias": "VARCHAR", "session_id": "VARCHAR",
+            "spend_logs_metadata": "JSON", "requester_metadata": "JSON",
+            "cost_breakdown": {"service_tier": "VARCHAR"},
+            "usage_object": "JSON"
+        }') AS m,
+        from_json(tags_json, '["VARCHAR"]') AS tag_list
+    FROM decoded
+),
+
+usage AS (
+    SELECT
+        *,
+        coalesce(m.usage_object, f.hidden_params.usage_object, f.response.usage, '{}'::JSON) AS usage_json,
+        from_json(coalesce(m.usage_object, f.hidden_params.usage_object, f.response.usage), '{
+            "prompt_tokens": "JSON", "completion_tokens": "JSON",
+            "cache_read_input_tokens": "JSON", "cache_creation_input_tokens": "JSON",
+            "prompt_tokens_details": {"cached_tokens": "JSON", "cache_creation_tokens": "JSON"},
+            "completion_tokens_details": {"reasoning_tokens": "JSON"},
+            "cache_creation": {"ephemeral_1h_input_tokens": "JSON"},
+            "server_tool_use": {"web_search_requests": "JSON"}
+        }') AS u,
+        llm_tag_map(tag_list) AS tag_map,
+        -- Attribution metadata users pass per request (spend_logs_metadata / requester_metadata).
+        coalesce(llm_string_map(llm_unwrap(m.spend_logs_metadata)), MAP {}) AS custom_md,
+        coalesce(llm_string_map(llm_unwrap(m.requester_metadata)), MAP {}) AS requester_md
+    FROM metadata
+),
+
+tokens AS (
+    SELECT
+        *,
+        coalesce(u.prompt_tokens, f.prompt_tokens) AS prompt_j,
+        coalesce(u.completion_tokens, f.completion_tokens) AS completion_j,
+        coalesce(u.prompt_tokens_details.cached_tokens, u.cache_read_input_tokens) AS cache_read_j,
+        coalesce(u.cache_creation_input_tokens, u.prompt_tokens_details.cache_creation_tokens) AS cache_write_j
+    FROM usage
+),
+
+final AS (
+    SELECT
+        source_line,
+        llm_blank_null(coalesce(f.request_id, f.id, f.litellm_call_id)) AS request_id,
+        llm_ts_utc(f.startTime) AS occurred_at,
+        llm_ts_utc(f.endTime) AS ended_at,
+        coalesce(llm_num(f.request_duration_ms),
+                 date_diff('microsecond', llm_ts_utc(f.startTime), llm_ts_utc(f.endTime)) / 1000.0) AS latency_ms,
+        llm_provider(f.custom_llm_provider, f.model) AS provider,
+        llm_blank_null(coalesce(f.model, f.hidden_params.litellm_model_name)) AS model_raw,
+        llm_tier(m.cost_breakdown.service_tier) AS service_tier,
+        CASE WHEN lower(f.status) IN ('failure', 'error', 'failed') THEN 'failure' ELSE 'success' END AS status,
+        f.call_type AS api_surface,
+        coalesce(tag_map['team'], custom_md['team'], requester_md['team'],
+                 llm_blank_null(m.user_api_key_team_alias), llm_blank_null(m.team_alias),
+                 llm_blank_null(f.team_id), llm_blank_null(m.user_api_key_team_id),
+                 llm_blank_null(m.team_id)) AS team,
+        coalesce(tag_map['feature'], custom_md['feature'], requester_md['feature']) AS feature,
+        coalesce(tag_map['env'], tag_map['environment'], custom_md['environment'],
+                 custom_md['env'], requester_md['environment']) AS environment,
+        coalesce(tag_map['project'], custom_md['project'],
+                 llm_blank_null(m.user_api_key_project_alias),
+                 llm_blank_null(m.user_api_key_project_id)) AS project,
+        coalesce(llm_blank_null(f.session_id), llm_blank_null(m.session_id),
+                 tag_map['session'], custom_md['session_id']) AS session_id,
+        llm_blank_null(f.trace_id) AS trace_id,
+        coalesce(llm_blank_null(f.end_user), llm_blank_null(m.user_api_key_end_user_id),
+                 llm_blank_null(f."user"), llm_blank_null(m.user_api_key_user_id)) AS user_id,
+        -- SpendLogs.api_key is already LiteLLM's sha256 of the virtual key; a raw key is hashed.
+        CASE
+            WHEN llm_blank_null(f.api_key) IS NULL THEN llm_blank_null(m.user_api_key_hash)
+            WHEN f.api_key LIKE 'sk-%' THEN sha256(f.api_key)
+            ELSE f.api_key
+        END AS api_key_hash,
+        map_concat(tag_map, custom_md) AS tags,
+        -- LiteLLM reports usage the OpenAI way: prompt_tokens already includes cache reads and
+        -- writes. Older Anthropic mappings left them out; then the cached parts exceed the
+        -- prompt and are added back so input_tokens keeps the OTel meaning.
+        CASE
+            WHEN coalesce(llm_int(cache_read_j), 0) + coalesce(llm_int(cache_write_j), 0) > llm_int(prompt_j)
+                THEN llm_int(prompt_j) + coalesce(llm_int(cache_read_j), 0) + coalesce(llm_int(cache_write_j), 0)
+            ELSE llm_int(prompt_j)
+        END AS input_tokens,
+        coalesce(llm_int(cache_read_j), 0) AS cache_read_input_tokens,
+        coalesce(llm_int(cache_write_j), 0) AS cache_creation_input_tokens,
+        coalesce(llm_int(u.cache_creation.ephemeral_1h_input_tokens), 0) AS cache_creation_1h_input_tokens,
+        llm_int(completion_j) AS output_tokens,
+        coalesce(llm_int(u.completion_tokens_details.reasoning_tokens), 0) AS reasoning_output_tokens,
+        coalesce(llm_int(u.server_tool_use.web_search_requests), 0) AS web_search_calls,
+        llm_num(coalesce(f.spend, f.response_cost)) AS reported_cost_usd,
+        CAST(usage_json AS VARCHAR) AS usage_raw,
+        list_concat(decode_problems, list_filter([
+            llm_int_problem('prompt_tokens', prompt_j),
+            llm_int_problem('completion_tokens', completion_j),
+            llm_int_problem('cache_read_input_tokens', cache_read_j),
+            llm_int_problem('cache_creation_input_tokens', cache_write_j),
+            llm_int_problem('reasoning_tokens', u.completion_tokens_details.reasoning_tokens),
+            llm_ts_utc_problem('startTime', f.startTime),
+            llm_ts_utc_problem('endTime', f.endTime),
+            llm_num_problem('spend', coalesce(f.spend, f.response_cost))
+        ], lambda p: p IS NOT NULL)) AS problems
+    FROM tokens
+)
+
+SELECT * FROM final

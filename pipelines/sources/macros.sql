@@ -1,0 +1,113 @@
+-- Shared DuckDB macros for source adapters: one definition of "a token count", "a timestamp",
+-- "a problem", so every adapter rejects bad input with the same codes and wording.
+
+-- A whole, non-fractional number from a JSON value: JSON numbers, and digit strings because
+-- OTLP/JSON and some loggers write 64-bit integers as strings.
+CREATE OR REPLACE MACRO llm_int(j) AS CASE
+    WHEN json_type(j) IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+         AND TRY_CAST(j AS DOUBLE) = TRY_CAST(j AS BIGINT) THEN TRY_CAST(j AS BIGINT)
+    WHEN json_type(j) = 'VARCHAR' AND regexp_full_match(j ->> '$', '-?[0-9]{1,18}')
+         THEN TRY_CAST(j ->> '$' AS BIGINT)
+END;
+
+CREATE OR REPLACE MACRO llm_num(j) AS CASE
+    WHEN json_type(j) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN TRY_CAST(j AS DOUBLE)
+    WHEN json_type(j) = 'VARCHAR' THEN TRY_CAST(j ->> '$' AS DOUBLE)
+END;
+
+CREATE OR REPLACE MACRO llm_problem(code, reason) AS
+    {'code': code, 'reason': reason}::STRUCT(code VARCHAR, reason VARCHAR);
+
+-- NULL when the value is absent or a valid non-negative count; otherwise why not.
+CREATE OR REPLACE MACRO llm_int_problem(field, j) AS CASE
+    WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
+    WHEN llm_int(j) IS NULL THEN llm_problem('invalid_tokens',
+        field || ' is ' || left(CAST(j AS VARCHAR), 40) || ', not a whole number')
+    WHEN llm_int(j) < 0 THEN llm_problem('invalid_tokens',
+        field || ' is negative (' || CAST(llm_int(j) AS VARCHAR) || ')')
+END;
+
+CREATE OR REPLACE MACRO llm_num_problem(field, j) AS CASE
+    WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
+    WHEN llm_num(j) IS NULL THEN llm_problem('invalid_number',
+        field || ' is ' || left(CAST(j AS VARCHAR), 40) || ', not a number')
+END;
+
+CREATE OR REPLACE MACRO llm_has_zone(t) AS regexp_matches(t, '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$');
+
+-- RFC 3339 text: a zone is required, a naive time is an error (we would have to guess it).
+CREATE OR REPLACE MACRO llm_ts_zoned(t) AS CASE WHEN llm_has_zone(t) THEN TRY_CAST(t AS TIMESTAMPTZ) END;
+
+CREATE OR REPLACE MACRO llm_ts_zoned_problem(field, t) AS CASE
+    WHEN t IS NULL THEN NULL
+    WHEN NOT llm_has_zone(t) AND TRY_CAST(t AS TIMESTAMP) IS NOT NULL THEN llm_problem('naive_timestamp',
+        field || ' "' || left(t, 40) || '" has no time zone (RFC 3339 needs Z or an offset)')
+    WHEN llm_ts_zoned(t) IS NULL THEN llm_problem('bad_timestamp',
+        field || ' "' || left(t, 40) || '" is not an RFC 3339 timestamp')
+END;
+
+-- Sources whose contract is naive UTC text (LiteLLM SpendLogs: Postgres DateTime), or epoch
+-- seconds (StandardLoggingPayload), or zoned text.
+CREATE OR REPLACE MACRO llm_ts_utc(j) AS CASE
+    WHEN json_type(j) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN to_timestamp(CAST(j AS DOUBLE))
+    WHEN json_type(j) = 'VARCHAR' AND llm_has_zone(j ->> '$') THEN TRY_CAST(j ->> '$' AS TIMESTAMPTZ)
+    WHEN json_type(j) = 'VARCHAR' THEN timezone('UTC', TRY_CAST(j ->> '$' AS TIMESTAMP))
+END;
+
+CREATE OR REPLACE MACRO llm_ts_utc_problem(field, j) AS CASE
+    WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
+    WHEN llm_ts_utc(j) IS NULL THEN llm_problem('bad_timestamp',
+        field || ' ' || left(CAST(j AS VARCHAR), 40) || ' is not a timestamp')
+END;
+
+-- A JSON value that some emitters encode as a JSON string holding JSON (LiteLLM SpendLogs
+-- `metadata` and `request_tags`), decoded; NULL when the inner text is not JSON.
+CREATE OR REPLACE MACRO llm_unwrap(j) AS CASE
+    WHEN json_type(j) = 'VARCHAR' AND json_valid(j ->> '$') THEN CAST(j ->> '$' AS JSON)
+    WHEN json_type(j) IN ('OBJECT', 'ARRAY') THEN j
+END;
+
+CREATE OR REPLACE MACRO llm_unwrap_problem(field, j) AS CASE
+    WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
+    WHEN json_type(j) = 'VARCHAR' AND (j ->> '$') = '' THEN NULL
+    WHEN llm_unwrap(j) IS NULL THEN llm_problem('malformed_field',
+        field || ' is not valid JSON: ' || left(CAST(j AS VARCHAR), 60))
+END;
+
+CREATE OR REPLACE MACRO llm_blank_null(s) AS CASE WHEN trim(s) IN ('', 'None', 'null') THEN NULL ELSE s END;
+
+-- An object as a string map (envelope metadata, tag objects); nested values become JSON text.
+CREATE OR REPLACE MACRO llm_string_map(j) AS CASE
+    WHEN json_type(j) = 'OBJECT' THEN from_json(j, '"MAP(VARCHAR, VARCHAR)"')
+END;
+
+-- ["feature:search", "env:prod", "beta"] -> {feature: search, env: prod, beta: ''}.
+CREATE OR REPLACE MACRO llm_tag_map(tags) AS map_from_entries(
+    [{'k': CASE WHEN contains(t, ':') THEN split_part(t, ':', 1) ELSE t END,
+      'v': CASE WHEN contains(t, ':') THEN substr(t, strpos(t, ':') + 1) ELSE '' END}
+     for t in list_distinct(coalesce(tags, [])) if t IS NOT NULL AND t <> '']);
+
+-- Provider spelling -> who bills the request.
+CREATE OR REPLACE MACRO llm_provider(p, model) AS CASE
+    WHEN lower(p) IN ('openai', 'text-completion-openai') THEN 'openai'
+    WHEN lower(p) = 'anthropic' THEN 'anthropic'
+    WHEN lower(p) IN ('gemini', 'vertex_ai', 'vertex_ai_beta', 'google', 'gcp.gemini', 'gcp.vertex_ai', 'gcp.gen_ai') THEN 'google'
+    WHEN lower(p) IN ('bedrock', 'bedrock_converse', 'aws.bedrock', 'aws_bedrock') THEN 'aws_bedrock'
+    WHEN lower(p) IN ('azure', 'azure_ai', 'azure.ai.openai') THEN 'azure_openai'
+    WHEN lower(p) = 'openrouter' THEN 'openrouter'
+    WHEN p IS NOT NULL AND p <> '' THEN lower(p)
+    WHEN regexp_matches(lower(model), '^(openai/)?(gpt-|o[0-9]|chatgpt-|text-embedding-)') THEN 'openai'
+    WHEN regexp_matches(lower(model), '^(anthropic/)?claude-') THEN 'anthropic'
+    WHEN regexp_matches(lower(model), '^(gemini/|vertex_ai/)?gemini-') THEN 'google'
+    ELSE 'unknown'
+END;
+
+-- Provider service-tier spellings -> standard | batch | flex | priority (unknown kept as is,
+-- so the request shows up unpriced instead of being priced at the wrong tier).
+CREATE OR REPLACE MACRO llm_tier(t) AS CASE
+    WHEN t IS NULL OR lower(t) IN ('', 'default', 'auto', 'standard', 'on_demand') THEN 'standard'
+    WHEN lower(t) IN ('batch', 'flex', 'priority') THEN lower(t)
+    -- OpenAI renamed Priority processing to "fast" (2026-07-30) at the same prices.
+    WHEN lower(t) = 'fast' THEN 'priority'
+    ELSE lower(t)
+END;
