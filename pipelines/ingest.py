@@ -235,7 +235,7 @@ class Ingestor:
         within = con.execute(
             "DELETE FROM batch WHERE source_line IN (SELECT source_line FROM rejects "
             "WHERE reason_code = 'duplicate')"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
 
         dates = {d for (d,) in con.execute("SELECT DISTINCT usage_date FROM batch").fetchall()}
         window = {d + timedelta(days=offset) for d in dates for offset in (-1, 0, 1)}
@@ -255,7 +255,7 @@ class Ingestor:
             )
             across = con.execute(
                 "DELETE FROM batch WHERE request_id IN (SELECT request_id FROM lake_ids)"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             con.execute("DROP TABLE lake_ids")
         return within + across
 
@@ -265,8 +265,8 @@ class Ingestor:
         staging = self.lake.staging_dir(run_id)
         loaded, min_at, max_at = con.execute(
             "SELECT count(*), min(occurred_at), max(occurred_at) FROM batch"
-        ).fetchone()
-        total_rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+        ).fetchall()[0]
+        total_rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
         quarantined = total_rejects - duplicates
         dates = [str(d) for (d,) in con.execute(
             "SELECT DISTINCT usage_date FROM batch ORDER BY 1").fetchall()]

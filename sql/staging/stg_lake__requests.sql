@@ -1,0 +1,45 @@
+-- Canonical request rows from the lake, for the partitions being built.
+-- `lake_requests` is bound by the build runner to the committed Parquet files in scope.
+with source as (
+    select * from lake_requests
+),
+
+final as (
+    select
+        source,
+        request_id,
+        occurred_at,
+        cast(usage_date as date) as usage_date,
+        ended_at,
+        latency_ms,
+        provider,
+        model_raw,
+        service_tier,
+        status,
+        api_surface,
+        team,
+        feature,
+        environment,
+        project,
+        session_id,
+        trace_id,
+        user_id,
+        api_key_hash,
+        tags,
+        input_tokens,
+        cache_read_input_tokens,
+        cache_creation_input_tokens,
+        cache_creation_1h_input_tokens,
+        output_tokens,
+        reasoning_output_tokens,
+        web_search_calls,
+        reported_cost_usd,
+        usage_raw,
+        source_file,
+        source_line,
+        file_sha256,
+        ingested_at
+    from source
+)
+
+select * from final
