@@ -1,0 +1,229 @@
+"""``llmcost``: the same pipeline Dagster runs, from a terminal.
+
+    llmcost ingest PATH... [--source NAME]   landing files -> lake (counts per file)
+    llmcost build [--full] [--date D ...]    lake + prices -> warehouse.duckdb marts
+    llmcost run                              ingest everything new in landing/, then build
+    llmcost sql "QUERY" [--format F]         read-only query of the warehouse
+    llmcost report                           where the money went
+    llmcost sources                          supported input formats
+    llmcost prices import-litellm FILE       add a dated price version from LiteLLM's map
+    llmcost demo                             generate a demo workload and run everything
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines import pricing, report
+from pipelines.ingest import FileResult, ingest_paths
+from pipelines.locking import WarehouseBusy
+from pipelines.paths import Home
+from pipelines.sources import SOURCES
+from pipelines.warehouse import build, open_read_only
+
+DEMO_MARKER = ".llmcost-demo"
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def _print_ingest(results: list[FileResult]) -> None:
+    rows = [
+        (Path(r.path).name, r.source, r.status, r.records_read, r.records_loaded,
+         r.records_duplicate, r.records_quarantined)
+        for r in results
+    ]
+    loaded = [r for r in results if r.status == "loaded"]
+    totals = ("TOTAL", "", f"{len(loaded)} loaded / {len(results) - len(loaded)} skipped",
+              sum(r.records_read for r in loaded), sum(r.records_loaded for r in loaded),
+              sum(r.records_duplicate for r in loaded),
+              sum(r.records_quarantined for r in loaded))
+    columns = ("file", "source", "status", "read", "loaded", "duplicates", "quarantined")
+    shown = rows if len(rows) <= 40 else rows[:20] + [("...",) + ("",) * 6] + rows[-10:]
+    print(report.format_table(columns, [*shown, totals]))
+    for r in results:
+        if r.status == "skipped":
+            continue
+        if r.records_read != r.records_loaded + r.records_duplicate + r.records_quarantined:
+            raise RuntimeError(f"conservation violated for {r.path}")
+    if any(r.records_quarantined for r in loaded):
+        print("Quarantined records and their reasons: llmcost sql \"select * from quarantine\" "
+              "(after llmcost build)")
+
+
+def cmd_ingest(args: argparse.Namespace, home: Home) -> int:
+    started = time.monotonic()
+    results = ingest_paths([Path(p) for p in args.paths], home, source=args.source,
+                           force=args.force, progress=_progress)
+    _print_ingest(results)
+    print(f"ingested in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def _print_build(result) -> None:
+    days = (f"{result.dates[0]} .. {result.dates[-1]} ({len(result.dates)} days)"
+            if result.dates else "no days")
+    print(f"built ({result.reason}): {days}")
+    print(report.format_table(("table", "rows"), sorted(result.row_counts.items())))
+
+
+def cmd_build(args: argparse.Namespace, home: Home) -> int:
+    dates = [date.fromisoformat(d) for d in args.date] if args.date else None
+    result = build(home, dates=dates, full=args.full, progress=_progress)
+    _print_build(result)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, home: Home) -> int:
+    home.ensure()
+    if any(p.is_file() for p in home.landing.rglob("*")):
+        results = ingest_paths([home.landing], home, progress=_progress)
+        _print_ingest(results)
+    else:
+        print(f"nothing in {home.landing}")
+    result = build(home, full=args.full, progress=_progress)
+    _print_build(result)
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace, home: Home) -> int:
+    con = open_read_only(home)
+    try:
+        cursor = con.execute(args.query)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        rows = cursor.fetchall() if columns else []
+    finally:
+        con.close()
+    print(report.render(columns, rows, args.format))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, home: Home) -> int:
+    con = open_read_only(home)
+    try:
+        print(report.summary(con))
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, home: Home) -> int:
+    rows = [(s.name, s.description, s.formats) for s in SOURCES.values()]
+    print(report.format_table(("source", "what", "file formats"), rows))
+    print("\nFiles under landing/<source>/ are ingested by `llmcost run` as that source; "
+          "`llmcost ingest PATH --source NAME` ingests from anywhere.")
+    return 0
+
+
+def cmd_prices(args: argparse.Namespace, home: Home) -> int:
+    if args.prices_command == "import-litellm":
+        effective_from = (date.fromisoformat(args.effective_from) if args.effective_from
+                          else datetime.now(UTC).date())
+        out_dir = Path(args.out) if args.out else home.pricing / "imported"
+        target, count = pricing.import_litellm(Path(args.file), out_dir,
+                                               effective_from=effective_from)
+        print(f"wrote {count} price rows effective from {effective_from} to {target}")
+        print("Curated rows (pricing/prices.csv) and overrides still win where both exist. "
+              "The next `llmcost build` re-prices history with it.")
+        return 0
+    book = pricing.load(home)
+    print(f"{book.rows.num_rows} price rows from {len(book.files)} files:")
+    for path in book.files:
+        print(f"  {path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.demo.generate import generate_demo
+
+    if home.root.exists() and any(home.root.iterdir()) and not (home.root / DEMO_MARKER).exists():
+        print(f"{home.root} holds data that is not a demo; set LLMCOST_HOME to an empty folder "
+              "for the demo", file=sys.stderr)
+        return 2
+    for name in ("landing", "lake", "warehouse.duckdb", "warehouse.duckdb.wal"):
+        target = home.root / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    home.ensure()
+    (home.root / DEMO_MARKER).write_text("created by llmcost demo\n")
+    started = time.monotonic()
+    summary = generate_demo(home.landing, requests=args.requests, days=args.days, seed=args.seed)
+    print(f"generated the demo workload in {time.monotonic() - started:.1f}s into {home.landing}: "
+          + ", ".join(f"{k}={v}" for k, v in summary.get("records_per_source", {}).items()))
+    cmd_run(argparse.Namespace(full=True), home)
+    print()
+    cmd_report(args, home)
+    print(f"Warehouse: {home.warehouse}  (try: llmcost sql \"select * from daily_costs limit 5\")")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="llmcost", description=__doc__.split("\n")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    main.add_argument("--home", help="data home (default $LLMCOST_HOME or ./data)")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="ingest files or folders into the lake")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--source", choices=sorted(SOURCES))
+    ingest.add_argument("--force", action="store_true",
+                        help="re-read files already ingested (their records count as duplicates)")
+    ingest.set_defaults(func=cmd_ingest)
+
+    build_cmd = commands.add_parser("build", help="build the warehouse marts")
+    build_cmd.add_argument("--full", action="store_true", help="rebuild every day")
+    build_cmd.add_argument("--date", action="append", help="rebuild this day (repeatable)")
+    build_cmd.set_defaults(func=cmd_build)
+
+    run = commands.add_parser("run", help="ingest everything new in landing/, then build")
+    run.add_argument("--full", action="store_true")
+    run.set_defaults(func=cmd_run)
+
+    sql = commands.add_parser("sql", help="run a read-only SQL query on the warehouse")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.set_defaults(func=cmd_sql)
+
+    commands.add_parser("report", help="where the money went").set_defaults(func=cmd_report)
+    commands.add_parser("sources", help="list input formats").set_defaults(func=cmd_sources)
+
+    prices = commands.add_parser("prices", help="price tables")
+    prices_commands = prices.add_subparsers(dest="prices_command", required=True)
+    imp = prices_commands.add_parser("import-litellm",
+                                     help="add a dated version from model_prices_and_context_window.json")
+    imp.add_argument("file")
+    imp.add_argument("--effective-from", help="first day the version applies (default today)")
+    imp.add_argument("--out", help="folder for the version file (default $LLMCOST_HOME/pricing/imported)")
+    prices_commands.add_parser("list", help="show the price files in use")
+    prices.set_defaults(func=cmd_prices)
+
+    demo = commands.add_parser("demo", help="generate a demo workload and run the pipeline")
+    demo.add_argument("--requests", type=int, default=120_000)
+    demo.add_argument("--days", type=int, default=21)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    home = Home.from_env(args.home)
+    try:
+        return args.func(args, home)
+    except (WarehouseBusy, FileNotFoundError, ValueError, duckdb.Error) as exc:
+        print(f"llmcost: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The morning summary: where the money went, from the marts (plain SQL, printed as tables)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+
+SECTIONS: list[tuple[str, str]] = [
+    (
+        "Total",
+        """
+        select min(usage_date) as first_day, max(usage_date) as last_day,
+               sum(requests) as requests, sum(unpriced_requests) as unpriced_requests,
+               round(sum(cost_usd), 2) as cost_usd,
+               round(sum(reported_cost_usd), 2) as reported_cost_usd
+        from daily_costs
+        """,
+    ),
+    (
+        "Top teams",
+        """
+        select team, sum(requests) as requests, round(sum(cost_usd), 2) as cost_usd,
+               round(100 * sum(cost_usd) / nullif((select sum(cost_usd) from daily_costs), 0), 1)
+                   as share_pct
+        from daily_costs group by team order by sum(cost_usd) desc limit 10
+        """,
+    ),
+    (
+        "Top features",
+        """
+        select team, feature, sum(requests) as requests, round(sum(cost_usd), 2) as cost_usd
+        from daily_costs group by team, feature order by sum(cost_usd) desc limit 10
+        """,
+    ),
+    (
+        "Top models",
+        """
+        select provider, model, sum(requests) as requests,
+               sum(input_tokens) as input_tokens, sum(cache_read_input_tokens) as cached_tokens,
+               sum(output_tokens) as output_tokens, round(sum(cost_usd), 2) as cost_usd
+        from daily_costs group by provider, model order by sum(cost_usd) desc limit 10
+        """,
+    ),
+    (
+        "Sessions by feature (average per session)",
+        """
+        select feature, count(*) as sessions, round(avg(calls), 1) as avg_calls,
+               round(avg(cost_usd), 4) as avg_cost_usd, round(avg(duration_seconds), 1) as avg_seconds
+        from session_costs group by feature order by sum(cost_usd) desc limit 10
+        """,
+    ),
+    (
+        "Costliest sessions",
+        """
+        select session_id, team, feature, calls, round(duration_seconds, 1) as seconds,
+               array_to_string(models, ', ') as models, round(cost_usd, 4) as cost_usd
+        from session_costs order by cost_usd desc limit 10
+        """,
+    ),
+    (
+        "Unpriced requests (not in any total above)",
+        """
+        select unpriced_reason, count(*) as requests, sum(input_tokens) as input_tokens,
+               sum(output_tokens) as output_tokens
+        from requests where not is_priced group by unpriced_reason order by requests desc
+        """,
+    ),
+    (
+        "Quarantined records",
+        """
+        select source, reason_code, count(*) as records
+        from quarantine group by source, reason_code order by source, records desc
+        """,
+    ),
+]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence]) -> str:
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values):
+        return "  ".join(
+            v.rjust(w) if _is_number(v) else v.ljust(w) for v, w in zip(values, widths, strict=True)
+        ).rstrip()
+
+    out = [line(columns), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def _is_number(text: str) -> bool:
+    return bool(text) and text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def render(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table") -> str:
+    if fmt == "table":
+        return format_table(columns, rows)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return buffer.getvalue().rstrip("\n")
+    if fmt == "json":
+        return json.dumps([dict(zip(columns, row, strict=True)) for row in rows],
+                          default=_json_default, indent=2)
+    raise ValueError(f"unknown format {fmt!r} (table, csv, json)")
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> str:
+    parts = []
+    for title, query in SECTIONS:
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        parts.append(f"== {title} ==")
+        parts.append(format_table(columns, rows) if rows else "(none)")
+        parts.append("")
+    return "\n".join(parts)
