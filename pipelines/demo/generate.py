@@ -710,7 +710,8 @@ class Workload:
             session_id=self.ids.call_id() if source == "litellm" else None,
             trace_id=self.ids.call_id() if source == "litellm" else None, model=model,
             model_id_raw=self._raw_model_id(model, source), request_model=model.name, turn=0,
-            last_turn=True, prompt_idx=rng.choices(range(400), cum_weights=PROMPT_CUM)[0], ttl_1h=False,
+            last_turn=True, prompt_idx=rng.choices(range(400), cum_weights=PROMPT_CUM)[0],
+            ttl_1h=False,
             tier="default" if source != "anthropic" else "standard", special=kind,
             t_us=0, latency_us=latency, ttft_us=ttft, input_total=input_total,
             cache_read=0, cache_w5m=0, cache_w1h=0, output=output, reasoning=reasoning,
@@ -893,9 +894,9 @@ def _litellm_usage(c: Call) -> dict | None:
         writes = c.cache_w5m + c.cache_w1h
         details = usage["prompt_tokens_details"]
         details["cache_creation_tokens"] = writes
-        details["cache_creation_token_details"] = (
-            {"ephemeral_5m_input_tokens": c.cache_w5m, "ephemeral_1h_input_tokens": c.cache_w1h}
-            if writes else None)
+        # LiteLLM keeps the TTL split here, not in a top-level `cache_creation` object.
+        details["cache_creation_token_details"] = {
+            "ephemeral_5m_input_tokens": c.cache_w5m, "ephemeral_1h_input_tokens": c.cache_w1h}
         usage["cache_creation_input_tokens"] = writes
         usage["cache_read_input_tokens"] = c.cache_read
         if c.web_search:
@@ -1403,7 +1404,7 @@ def generate_demo(landing_dir: Path, *, requests: int = 120_000, days: int = 21,
     bad_totals = Counter()
     for counts in bad.values():
         bad_totals.update(counts)
-    valid = {s: calls_of(calls, s) for s in SOURCES}
+    valid = {s: per_source_calls[s] for s in SOURCES}
     for i in victims:
         c = calls[i]
         if victims[i] not in DUPLICATE_KINDS:
@@ -1417,7 +1418,7 @@ def generate_demo(landing_dir: Path, *, requests: int = 120_000, days: int = 21,
         "end_date": end_date.isoformat(),
         "files": all_files,
         "files_written": len(all_files),
-        "records": {s: lines_per_source[s] for s in SOURCES},
+        "records_per_source": {s: lines_per_source[s] for s in SOURCES},
         "records_by_shape": _shape_counts(calls, victims),
         "requests_by_source": {s: per_source_calls[s] for s in SOURCES},
         "bad_records": {k: bad_totals[k] for k in BAD_KINDS},
@@ -1426,10 +1427,6 @@ def generate_demo(landing_dir: Path, *, requests: int = 120_000, days: int = 21,
         "expected_valid_records": valid,
         "traits": _traits(calls, victims),
     }
-
-
-def calls_of(calls: list[Call], source: str) -> int:
-    return sum(1 for c in calls if c.source == source)
 
 
 def _is_json(line: str) -> bool:
@@ -1488,8 +1485,9 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     brief = {k: v for k, v in summary.items() if k != "files"}
     print(json.dumps(brief, indent=2))
-    print(f"wrote {summary['files_written']} files, {sum(summary['records'].values())} lines "
-          f"in {elapsed:.1f}s", file=sys.stderr)
+    lines = sum(summary["records_per_source"].values())
+    print(f"wrote {summary['files_written']} files, {lines} lines in {elapsed:.1f}s",
+          file=sys.stderr)
     return 0
 
 
