@@ -200,10 +200,11 @@ def parser() -> argparse.ArgumentParser:
     prices = commands.add_parser("prices", help="price tables")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)
     imp = prices_commands.add_parser("import-litellm",
-                                     help="add a dated version from model_prices_and_context_window.json")
+                                     help="add a dated version from LiteLLM's price map")
     imp.add_argument("file")
     imp.add_argument("--effective-from", help="first day the version applies (default today)")
-    imp.add_argument("--out", help="folder for the version file (default $LLMCOST_HOME/pricing/imported)")
+    imp.add_argument("--out",
+                     help="folder for the version file (default $LLMCOST_HOME/pricing/imported)")
     prices_commands.add_parser("list", help="show the price files in use")
     prices.set_defaults(func=cmd_prices)
 

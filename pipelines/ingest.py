@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
 from pipelines import db, schema
 from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, Lake
 from pipelines.locking import writer_lock
@@ -75,7 +73,8 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             found += sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file() and not any(part.startswith(".")
+                                           for part in p.relative_to(path).parts)
             )
         elif path.is_file():
             found.append(path)
@@ -99,7 +98,8 @@ def source_for(path: Path, explicit: str | None, landing: Path) -> str:
             return parent.name
     known = ", ".join(sorted(SOURCES))
     raise ValueError(
-        f"cannot tell the source of {path}: pass --source ({known}) or put it under landing/<source>/"
+        f"cannot tell the source of {path}: pass --source ({known}) "
+        "or put it under landing/<source>/"
     )
 
 
@@ -226,7 +226,8 @@ class Ingestor:
         con.execute(
             "INSERT INTO rejects "
             "SELECT source_line, request_id, 'duplicate', "
-            "       'duplicate of request ' || request_id || ' at line ' || first_line || ' of this file', "
+            "       'duplicate of request ' || request_id || ' at line ' || first_line "
+            "       || ' of this file', "
             "       NULL "
             "FROM (SELECT source_line, request_id, "
             "             min(source_line) OVER (PARTITION BY request_id) AS first_line "
@@ -250,7 +251,8 @@ class Ingestor:
             con.execute(
                 "INSERT INTO rejects "
                 "SELECT source_line, request_id, 'duplicate', "
-                "       'request ' || request_id || ' is already in the lake (ingested earlier)', NULL "
+                "       'request ' || request_id || ' is already in the lake (ingested earlier)', "
+                "       NULL "
                 "FROM batch WHERE request_id IN (SELECT request_id FROM lake_ids)"
             )
             across = con.execute(
@@ -284,7 +286,8 @@ class Ingestor:
             target.parent.mkdir(parents=True, exist_ok=True)
             con.execute(
                 f"COPY (SELECT ? AS source, ? AS source_file, source_line, ? AS file_sha256, "
-                f"request_id, reason_code, reason, excerpt, CAST(? AS TIMESTAMPTZ) AS quarantined_at "
+                f"request_id, reason_code, reason, excerpt, "
+                f"CAST(? AS TIMESTAMPTZ) AS quarantined_at "
                 f"FROM rejects ORDER BY source_line) TO '{_sql_path(target)}' (FORMAT parquet)",
                 [source, str(path), sha, ingested_at.isoformat()],
             )

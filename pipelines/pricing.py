@@ -229,7 +229,8 @@ def litellm_rows(prices: dict, effective_from: date) -> list[dict]:
                 cache_write = spec.get(f"cache_creation_input_token_cost{suffix}", input_price)
                 cache_write_1h = spec.get("cache_creation_input_token_cost_above_1hr", cache_write)
                 search = spec.get("search_context_cost_per_query") or {}
-                web_search = search.get("search_context_size_medium") if isinstance(search, dict) else None
+                web_search = (search.get("search_context_size_medium")
+                              if isinstance(search, dict) else None)
                 row_key = (provider, model, tier, threshold)
                 if row_key in rows:
                     continue
@@ -241,7 +242,8 @@ def litellm_rows(prices: dict, effective_from: date) -> list[dict]:
                     "input_usd_per_mtok": _per_mtok(input_price),
                     "cache_read_usd_per_mtok": _per_mtok(cache_read or input_price),
                     "cache_write_5m_usd_per_mtok": _per_mtok(cache_write or input_price),
-                    "cache_write_1h_usd_per_mtok": _per_mtok(cache_write_1h or cache_write or input_price),
+                    "cache_write_1h_usd_per_mtok": _per_mtok(
+                        cache_write_1h or cache_write or input_price),
                     "output_usd_per_mtok": _per_mtok(output_price),
                     "web_search_usd_per_call": str(web_search) if web_search is not None else "",
                     "source_url": "litellm:model_prices_and_context_window.json",

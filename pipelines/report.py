@@ -51,7 +51,8 @@ SECTIONS: list[tuple[str, str]] = [
         "Sessions by feature (average per session)",
         """
         select feature, count(*) as sessions, round(avg(calls), 1) as avg_calls,
-               round(avg(cost_usd), 4) as avg_cost_usd, round(avg(duration_seconds), 1) as avg_seconds
+               round(avg(cost_usd), 4) as avg_cost_usd,
+               round(avg(duration_seconds), 1) as avg_seconds
         from session_costs group by feature order by sum(cost_usd) desc limit 10
         """,
     ),

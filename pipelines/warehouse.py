@@ -100,7 +100,8 @@ def _define_views(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    con.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute(f"CREATE TABLE IF NOT EXISTS {BUILT_RUNS_TABLE} (run_id VARCHAR PRIMARY KEY)")
     return dict(con.execute(f"SELECT key, value FROM {STATE_TABLE}").fetchall())
 
@@ -153,7 +154,8 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
         target = {f.usage_date for f in all_files if f.run_id not in built_runs}
         reason = "new lake partitions" if target else "nothing new"
     scope = [f for f in all_files if f.usage_date in target]
-    con.register("build_dates_arrow", pa.table({"usage_date": pa.array(sorted(target), pa.date32())}))
+    dates_table = pa.table({"usage_date": pa.array(sorted(target), pa.date32())})
+    con.register("build_dates_arrow", dates_table)
     con.execute("CREATE OR REPLACE TEMP TABLE build_dates AS SELECT * FROM build_dates_arrow")
     _bind_lake(con, lake)
     _define_views(con)
@@ -169,15 +171,18 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
             if rebuild_all:
                 con.execute(f"DROP TABLE IF EXISTS {name}")
             if not _table_exists(con, name):
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)}) LIMIT 0")
-            con.execute(f"DELETE FROM {name} WHERE usage_date IN (SELECT usage_date FROM build_dates)")
+                con.execute(
+                    f"CREATE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)}) LIMIT 0")
+            con.execute(
+                f"DELETE FROM {name} WHERE usage_date IN (SELECT usage_date FROM build_dates)")
             con.execute(f"INSERT INTO {name} SELECT * FROM ({sql_text('marts', name)})")
         for name in FULL_MARTS:
             if name not in marts:
                 continue
             if progress:
                 progress(f"building {name}")
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)})")
+            con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)})")
         for key, value in (("price_fingerprint", book.fingerprint), ("sql_fingerprint", sql_fp)):
             con.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?)", [key, value])
         if {"requests", "daily_costs"} <= marts:

@@ -18,8 +18,9 @@ provider's error body) instead of "response".
 
 The traps are the real ones: Anthropic ``input_tokens`` excludes cache reads and writes while
 OpenAI's and LiteLLM's ``prompt_tokens`` include them; LiteLLM's ``spend`` comes from LiteLLM's
-own price map (1-hour cache writes at the 5-minute rate, no flex/priority or >272k tiers, cache
-discounts sometimes missed), so it never quite matches our price. A few dozen records are broken
+own price map (1-hour cache writes at the 5-minute rate, no >272k tier for gpt-5.4, cache
+discounts missed on ~15% of calls, $0 for a model it does not know), so it never quite matches
+our price. A few dozen records are broken
 on purpose; ``generate_demo`` returns how many of each kind so tests can assert them.
 
 Same seed and arguments => byte-identical files.
@@ -456,7 +457,7 @@ class Workload:
         rng = self.rng
         if not feature.customer_facing or env == "dev":
             return rng.choice(ENGINEERS)
-        # A few heavy customers and a long tail (Pareto ranks).
+        # A few heavy customers and a long tail (Zipf ranks).
         return f"cust_{rng.choices(range(4000), cum_weights=CUSTOMER_CUM)[0] + 1:05d}"
 
     def _env(self, feature: Feature) -> str:
@@ -544,19 +545,20 @@ class Workload:
             if rng.random() < 0.72:
                 return system, 0, 0
             return (0, 0, system) if ttl_1h else (0, system, 0)
-        breakpoint = input_total - rng.randint(3, 40)
-        if breakpoint < model.cache_min:
+        cut = input_total - rng.randint(3, 40)  # breakpoint: all but the newest few tokens
+        if cut < model.cache_min:
             return 0, 0, 0
         system_cached = system >= model.cache_min
         if prev and gap_s < 300:
-            read = min(prev, breakpoint)
+            read = min(prev, cut)
         elif prev and ttl_1h and system_cached and gap_s < 3600:
             read = system  # only the 1-hour system prefix survived the pause
         else:
             read = system if (system_cached and rng.random() < 0.5) else 0
-        write = breakpoint - read
+        write = cut - read
         if ttl_1h and read == 0 and system_cached:
-            return 0, write - system, system
+            hour = min(system, write)  # the system prefix carries the 1-hour breakpoint
+            return 0, write - hour, hour
         return read, write, 0
 
     # -- episodes ---------------------------------------------------------------------------
@@ -606,18 +608,20 @@ class Workload:
         web_episode = rng.random() < feature.web_search_p
         api = self._api(source, model, web_episode, feature.pattern)
         user_id = self._end_user(feature, env)
-        multi = feature.pattern != "single"
-        session_id = self.ids.call_id() if multi or source == "litellm" else None
+        # Every episode has a session id, so a failed call and its retry share one.
+        session_id = self.ids.call_id()
         trace_id = self.ids.call_id() if source == "litellm" else None
         key = self.keys[(feature.team, env)]
         prompt_idx = rng.choices(range(400), cum_weights=PROMPT_CUM)[0]
+        # One deployment / one model string per episode, as a client would send.
+        model_id_raw = self._raw_model_id(model, source)
+        request_model = model.name if rng.random() < 0.6 else model_id_raw
 
         calls: list[Call] = []
         cursor = 0
         history = feature.system_tokens
         prev_input: int | None = None
         prev_end = 0
-        prev_response: str | None = None
         for turn in range(turns):
             if len(calls) >= budget:
                 break
@@ -647,10 +651,9 @@ class Workload:
             common = dict(
                 source=source, shape=shape, api=api, feature=feature, env=env, key=key,
                 user_id=user_id, session_id=session_id, trace_id=trace_id, model=model,
-                model_id_raw=self._raw_model_id(model, source),
-                request_model=model.name if rng.random() < 0.6 else
-                self._raw_model_id(model, source), turn=turn, last_turn=last,
-                prompt_idx=prompt_idx, ttl_1h=ttl_1h, tier=tier, special=None,
+                model_id_raw=model_id_raw, request_model=request_model, turn=turn,
+                last_turn=last, prompt_idx=prompt_idx, ttl_1h=ttl_1h, tier=tier, special=None,
+                prev_response_id=None,  # chained in _assign_ids
             )
             if budget - len(calls) >= 2 and tier != "batch" and rng.random() < 0.02:
                 fail_ms = rng.choice((rng.uniform(150, 600), rng.uniform(800, 30_000)))
@@ -658,7 +661,7 @@ class Workload:
                     **common, t_us=cursor, latency_us=int(fail_ms * 1000),
                     ttft_us=int(fail_ms * 1000), input_total=0, cache_read=0, cache_w5m=0,
                     cache_w1h=0, output=0, reasoning=0, web_search=0, status="failure",
-                    error=rng.choice(ERRORS[model.vendor]), prev_response_id=prev_response,
+                    error=rng.choice(ERRORS[model.vendor]),
                 ))
                 cursor += int(fail_ms * 1000) + int(rng.uniform(1.0, 8.0) * 1_000_000)
             ttft, latency = self._latency(model, input_total, output, tier)
@@ -666,8 +669,7 @@ class Workload:
                 **common, t_us=cursor, latency_us=latency, ttft_us=ttft,
                 input_total=input_total, cache_read=read, cache_w5m=w5, cache_w1h=w1,
                 output=output, reasoning=reasoning, web_search=web, status="success",
-                error=None, prev_response_id=prev_response,
-                ignore_cache=rng.random() < 0.15,
+                error=None, ignore_cache=rng.random() < 0.15,
             )
             calls.append(call)
             prev_end = cursor + latency
@@ -707,7 +709,7 @@ class Workload:
             source=source, shape="spend_log" if source == "litellm" else
             ("raw" if kind == "raw" else "envelope"), api=api, feature=feature, env=env,
             key=self.keys[(feature.team, env)], user_id=self._end_user(feature, env),
-            session_id=self.ids.call_id() if source == "litellm" else None,
+            session_id=self.ids.call_id(),
             trace_id=self.ids.call_id() if source == "litellm" else None, model=model,
             model_id_raw=self._raw_model_id(model, source), request_model=model.name, turn=0,
             last_turn=True, prompt_idx=rng.choices(range(400), cum_weights=PROMPT_CUM)[0],
