@@ -40,20 +40,27 @@ def _print_ingest(results: list[FileResult]) -> None:
         (Path(r.path).name, r.source, r.status, r.records_read, r.records_loaded,
          r.records_duplicate, r.records_quarantined)
         for r in results
+        if r.status != "skipped"
     ]
     loaded = [r for r in results if r.status == "loaded"]
-    totals = ("TOTAL", "", f"{len(loaded)} loaded / {len(results) - len(loaded)} skipped",
+    skipped = sum(r.status == "skipped" for r in results)
+    totals = ("TOTAL", "", f"{len(loaded)} loaded / {skipped} skipped",
               sum(r.records_read for r in loaded), sum(r.records_loaded for r in loaded),
               sum(r.records_duplicate for r in loaded),
               sum(r.records_quarantined for r in loaded))
     columns = ("file", "source", "status", "read", "loaded", "duplicates", "quarantined")
     shown = rows if len(rows) <= 40 else rows[:20] + [("...",) + ("",) * 6] + rows[-10:]
     print(report.format_table(columns, [*shown, totals]))
+    if skipped:
+        print(f"{skipped} file(s) skipped: already ingested (same content)")
     for r in results:
         if r.status == "skipped":
             continue
         if r.records_read != r.records_loaded + r.records_duplicate + r.records_quarantined:
             raise RuntimeError(f"conservation violated for {r.path}")
+    for r in results:
+        if r.status in ("rejected", "failed"):
+            print(f"{r.status}: {r.path}: {r.note}", file=sys.stderr)
     if any(r.records_quarantined for r in loaded):
         print("Quarantined records and their reasons: llmcost sql \"select * from quarantine\" "
               "(after llmcost build)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,8 @@ MAX_EXPLAINED_MALFORMED = 10_000
 
 Progress = Callable[[str], None]
 
+UNREADABLE_FILE_ERRORS = (OSError, EOFError, zlib.error)
+
 # The adapters read `records`: the chunk's lines that parse as a JSON object.
 RECORDS_VIEW = """
 CREATE OR REPLACE TEMP VIEW records AS
@@ -44,7 +47,7 @@ class FileResult:
     path: str
     source: str
     file_sha256: str
-    status: str  # loaded | skipped
+    status: str  # loaded | skipped | rejected (no source) | failed (unreadable file)
     records_read: int = 0
     records_loaded: int = 0
     records_duplicate: int = 0
@@ -322,15 +325,26 @@ def ingest_paths(paths: Iterable[Path], home: Home, *, source: str | None = None
     """Ingest files and directory trees; returns one result per file."""
     home.ensure()
     files = expand_paths(paths)
-    plan = [(path, source_for(path, source, home.landing)) for path in files]
     results = []
     with writer_lock(home.lock_file):
         ingestor = Ingestor(home)
         try:
-            for index, (path, source_name) in enumerate(plan, start=1):
+            for index, path in enumerate(files, start=1):
+                try:
+                    source_name = source_for(path, source, home.landing)
+                except ValueError as exc:
+                    results.append(FileResult(str(path), "", "", "rejected", note=str(exc)))
+                    continue
                 if progress:
-                    progress(f"[{index}/{len(plan)}] {source_name}: {path}")
-                results.append(ingestor.ingest(path, source_name, force=force, progress=progress))
+                    progress(f"[{index}/{len(files)}] {source_name}: {path}")
+                try:
+                    results.append(
+                        ingestor.ingest(path, source_name, force=force, progress=progress))
+                except UNREADABLE_FILE_ERRORS as exc:
+                    # The file as a whole cannot be read (truncated gzip, I/O error): nothing
+                    # of it is published; the rest of the batch goes on.
+                    results.append(FileResult(str(path), source_name, "", "failed",
+                                              note=f"{type(exc).__name__}: {exc}"))
         finally:
             ingestor.close()
     return results

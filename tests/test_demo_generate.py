@@ -22,6 +22,7 @@ from pipelines.demo.generate import (
     Call,
     Key,
     Texts,
+    Workload,
     generate_demo,
     render_anthropic,
     render_spend_log,
@@ -124,6 +125,41 @@ def test_bad_records_are_a_few_dozen_and_add_up(demo):
         by_source.update(counts)
     assert dict(by_source) == {k: v for k, v in totals.items() if v}
     assert "naive_timestamp" not in summary["bad_records_by_source"]["litellm"]
+
+
+def _has_negative(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return value < 0
+    if isinstance(value, dict):
+        return any(_has_negative(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_negative(v) for v in value)
+    if isinstance(value, str) and value.startswith("{"):  # LiteLLM's JSON-string metadata
+        return _has_negative(json.loads(value))
+    return False
+
+
+def test_no_negative_numbers_except_the_declared_ones(demo):
+    root, summary = demo
+    for source in ("litellm", "openai", "anthropic"):
+        negative = sum(_has_negative(record) for record in _parsed(root, source))
+        assert negative == summary["bad_records_by_source"][source]["negative_tokens"]
+
+
+def test_cache_split_never_exceeds_the_prompt_or_goes_negative():
+    workload = Workload(10, 1, END, seed=3)
+    rng = workload.rng
+    for _ in range(5000):
+        feature = rng.choice(FEATURES)
+        model = MODELS[rng.choice(feature.models)[0]]
+        input_total = rng.randint(1, 60_000)
+        prev = rng.choice((None, 0, rng.randint(0, input_total)))
+        read, w5, w1 = workload._cache(model, feature, input_total, prev,
+                                       rng.uniform(0, 4000), rng.random() < 0.5)
+        assert min(read, w5, w1) >= 0
+        assert read + w5 + w1 <= input_total
 
 
 def test_request_ids_unique_except_declared_duplicates(demo):

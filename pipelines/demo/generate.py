@@ -555,6 +555,7 @@ class Workload:
             read = system  # only the 1-hour system prefix survived the pause
         else:
             read = system if (system_cached and rng.random() < 0.5) else 0
+        read = min(read, cut)
         write = cut - read
         if ttl_1h and read == 0 and system_cached:
             hour = min(system, write)  # the system prefix carries the 1-hour breakpoint
