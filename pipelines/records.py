@@ -42,21 +42,29 @@ def open_binary(path: Path) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+
+
 def _layout(path: Path) -> str:
-    """'array', 'document' or 'lines', decided from the content, not the file name."""
+    """'array', 'document' or 'lines', decided from the content, not the file name.
+
+    A file whose first record does not parse on its own line is either one pretty-printed
+    document or JSONL with a broken first line: 'maybe-document' is tried as a whole and falls
+    back to lines, so one bad line never costs the rest of the file."""
     with open_binary(path) as handle:
-        head = handle.read(64 * 1024)
-    stripped = head.lstrip()
+        first = b""
+        while not first.strip():
+            first = handle.readline(MAX_DOCUMENT_BYTES)
+            if not first:
+                return "lines"
+    stripped = first.strip()
     if stripped.startswith(b"["):
         return "array"
-    if stripped.startswith(b"{"):
-        first_line = stripped.split(b"\n", 1)[0].strip()
-        try:
-            json.loads(first_line)
-            return "lines"
-        except ValueError:
-            return "document"
-    return "lines"
+    try:
+        json.loads(stripped)
+        return "lines"
+    except ValueError:
+        return "maybe-document" if stripped.startswith(b"{") else "lines"
 
 
 def _chunk_table(lines: list[str], errors: list[str | None] | None, first_line: int) -> RawChunk:
@@ -118,13 +126,23 @@ def _iter_lines(path: Path, chunk_bytes: int) -> Iterator[RawChunk]:
 
 
 def _iter_json_document(path: Path, layout: str) -> Iterator[RawChunk]:
-    """Whole-file JSON (an array of records, or one object). Bounded by file size, so large
-    exports should be JSONL; an unparsable file becomes one malformed record at position 0."""
+    """Whole-file JSON (an array of records, or one object). Bounded by MAX_DOCUMENT_BYTES, so
+    large exports should be JSONL; an unparsable array becomes one malformed record at
+    position 0, an unparsable object file is read as lines."""
     with open_binary(path) as handle:
-        data = handle.read()
+        data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        if layout == "maybe-document":
+            yield from _iter_lines(path, CHUNK_BYTES)
+            return
+        raise OSError(f"{path}: a JSON array file over {MAX_DOCUMENT_BYTES >> 20} MB; "
+                         "split it or convert it to JSONL")
     try:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
+        if layout == "maybe-document":
+            yield from _iter_lines(path, CHUNK_BYTES)
+            return
         text = data[:2000].decode("utf-8", errors="replace")
         table = pa.table(
             [pa.array([0], pa.int64()), pa.array([text], pa.string()),

@@ -17,9 +17,18 @@ SECTIONS: list[tuple[str, str]] = [
         """
         select min(usage_date) as first_day, max(usage_date) as last_day,
                sum(requests) as requests, sum(unpriced_requests) as unpriced_requests,
-               round(sum(cost_usd), 2) as cost_usd,
-               round(sum(reported_cost_usd), 2) as reported_cost_usd
+               round(sum(cost_usd), 2) as cost_usd
         from daily_costs
+        """,
+    ),
+    (
+        "Computed vs what the logs claimed (requests that report a cost)",
+        """
+        select source, count(*) as requests, round(sum(reported_cost_usd), 2) as reported_usd,
+               round(sum(cost_usd), 2) as computed_usd,
+               round(sum(cost_usd) - sum(reported_cost_usd), 2) as difference_usd
+        from requests where reported_cost_usd is not null and is_priced
+        group by source order by source
         """,
     ),
     (
@@ -86,7 +95,7 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,}"
+        return f"{value:,f}"
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, int) and not isinstance(value, bool):

@@ -246,7 +246,7 @@ def test_anthropic_render_subtracts_cache_from_input_tokens():
         last_turn=True, prompt_idx=0, special=None, ignore_cache=False, ttl_1h=True,
         t_us=1_795_000_000_000_000, latency_us=900_000, ttft_us=300_000, day=0,
     )
-    usage = render_anthropic(call, Texts(None), None)["response"]["usage"]
+    usage = render_anthropic(call, Texts(), None)["response"]["usage"]
     assert usage["input_tokens"] == 500
     assert usage["cache_read_input_tokens"] == 8_000
     assert usage["cache_creation_input_tokens"] == 1_500
@@ -312,6 +312,29 @@ def test_workload_has_the_realistic_traits(demo):
     assert traits["anthropic"]["cache_write_1h"] > 0
     assert traits["openai"]["reasoning"] > 0 and traits["openai"]["web_search"] > 0
     assert traits["anthropic"]["session_calls"] > 0
+
+
+def _input_tokens(source: str, record: dict) -> int:
+    if source == "litellm":
+        value = record.get("prompt_tokens")
+    else:
+        usage = record.get("response", record).get("usage") or {}
+        value = usage.get("prompt_tokens", usage.get("input_tokens", 0))
+        if source == "anthropic" and isinstance(value, int):
+            value += (usage.get("cache_read_input_tokens", 0)
+                      + usage.get("cache_creation_input_tokens", 0))
+    return value if isinstance(value, int) else 0
+
+
+def test_long_context_requests_are_exactly_the_declared_handful(demo):
+    root, summary = demo
+    for source in ("litellm", "openai", "anthropic"):
+        long_inputs = [n for n in (_input_tokens(source, r) for r in _parsed(root, source))
+                       if n > 200_000]
+        assert len(long_inputs) == summary["traits"][source].get("long_context", 0)
+    long_models = Counter(r["model"] for r in _parsed(root, "litellm")
+                          if _input_tokens("litellm", r) > 200_000)
+    assert set(long_models) <= {"gemini-2.5-pro", "gpt-5.4", "gpt-5.4-2026-03-05"}
 
 
 def _is_json(line: str) -> bool:

@@ -133,6 +133,7 @@ MODELS: dict[str, Model] = {
     )
 }
 FLEX_MODELS = frozenset({"gpt-5.4", "gpt-5", "gpt-5-mini", "o3"})
+REGULAR_CONTEXT_CAP = 180_000  # below every long-context price threshold
 
 LITELLM_DEPLOYMENTS = {
     # vendor -> (custom_llm_provider, api_base template)
@@ -636,7 +637,8 @@ class Workload:
                 new = _lognormal(rng, feature.input_median * 0.6, 0.6)
             else:
                 new = _lognormal(rng, feature.input_median, feature.input_sigma)
-            input_total = history + new
+            # Long-context tiers (>200k, >272k) only come from the few deliberate requests.
+            input_total = min(history + new, REGULAR_CONTEXT_CAP)
             last = turn == turns - 1
             if feature.pattern == "agent" and not last:
                 output, reasoning = self._output(model, 180)
@@ -1046,9 +1048,6 @@ class Texts:
     """Prompt and reply text. Short stand-ins for real content; exact repeats are intended
     (popular support questions recur), so exact-cache simulations have something to find."""
 
-    def __init__(self, rng: random.Random):
-        self.rng = rng
-
     def user(self, c: Call) -> str:
         name = c.feature.name
         i = c.prompt_idx
@@ -1358,7 +1357,7 @@ def generate_demo(landing_dir: Path, *, requests: int = 120_000, days: int = 21,
     for rel in order:
         source = rel.split("/", 1)[0]
         file_rng = random.Random(f"{seed}:{rel}")
-        texts = Texts(file_rng)
+        texts = Texts()
         idx = sorted(by_file.get(rel, ()), key=lambda i: (calls[i].t_us, calls[i].request_id))
         lines: list[str] = []
         same_file_copies: list[tuple[int, str]] = []

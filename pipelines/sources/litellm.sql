@@ -59,7 +59,10 @@ usage AS (
         from_json(coalesce(m.usage_object, f.hidden_params.usage_object, f.response.usage), '{
             "prompt_tokens": "JSON", "completion_tokens": "JSON",
             "cache_read_input_tokens": "JSON", "cache_creation_input_tokens": "JSON",
-            "prompt_tokens_details": {"cached_tokens": "JSON", "cache_creation_tokens": "JSON"},
+            "prompt_tokens_details": {
+                "cached_tokens": "JSON", "cache_creation_tokens": "JSON",
+                "cache_creation_token_details": {"ephemeral_1h_input_tokens": "JSON"}
+            },
             "completion_tokens_details": {"reasoning_tokens": "JSON"},
             "cache_creation": {"ephemeral_1h_input_tokens": "JSON"},
             "server_tool_use": {"web_search_requests": "JSON"}
@@ -126,7 +129,10 @@ final AS (
         END AS input_tokens,
         coalesce(llm_int(cache_read_j), 0) AS cache_read_input_tokens,
         coalesce(llm_int(cache_write_j), 0) AS cache_creation_input_tokens,
-        coalesce(llm_int(u.cache_creation.ephemeral_1h_input_tokens), 0) AS cache_creation_1h_input_tokens,
+        -- LiteLLM's Anthropic usage keeps the 1-hour part of cache writes under
+        -- prompt_tokens_details.cache_creation_token_details (older: cache_creation).
+        coalesce(llm_int(u.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens),
+                 llm_int(u.cache_creation.ephemeral_1h_input_tokens), 0) AS cache_creation_1h_input_tokens,
         llm_int(completion_j) AS output_tokens,
         coalesce(llm_int(u.completion_tokens_details.reasoning_tokens), 0) AS reasoning_output_tokens,
         coalesce(llm_int(u.server_tool_use.web_search_requests), 0) AS web_search_calls,

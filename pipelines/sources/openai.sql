@@ -8,7 +8,11 @@ WITH envelope AS (
     SELECT
         source_line,
         doc,
-        json_exists(doc, '$.response') OR json_exists(doc, '$.error') AS is_envelope
+        -- A bare body can carry "error": null (Responses API) or be an error body
+        -- ({"type": "error", ...}); only an object without body keys is an envelope.
+        json_exists(doc, '$.response')
+            OR (json_exists(doc, '$.error') AND NOT json_exists(doc, '$.object')
+                AND NOT json_exists(doc, '$.type')) AS is_envelope
     FROM records
 ),
 
