@@ -181,7 +181,7 @@ class Ingestor:
                 "INSERT INTO rejects "
                 "SELECT batch.source_line, batch.request_id, batch.problems[1].code, "
                 "       array_to_string(list_transform(batch.problems, lambda p: p.reason), '; '), "
-                "       left(raw_chunk.raw, ?) "
+                "       llm_redact(left(raw_chunk.raw, ?)) "
                 "FROM batch JOIN raw_chunk ON raw_chunk.source_line = batch.source_line "
                 "WHERE len(batch.problems) > 0",
                 [EXCERPT_CHARS],
@@ -219,7 +219,8 @@ class Ingestor:
                 code, reason = "malformed_json", "not valid JSON"
             rejected.append((source_line, None, code, reason, raw[:EXCERPT_CHARS]))
         if rejected:
-            self.con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)", rejected)
+            self.con.executemany(
+                "INSERT INTO rejects VALUES (?, ?, ?, ?, llm_redact(?))", rejected)
         return explained
 
     def _mark_duplicates(self, source: str) -> int:

@@ -111,3 +111,12 @@ CREATE OR REPLACE MACRO llm_tier(t) AS CASE
     WHEN lower(t) = 'fast' THEN 'priority'
     ELSE lower(t)
 END;
+
+-- Secret-looking strings are redacted from anything stored as text (quarantine excerpts):
+-- OpenAI/Anthropic keys, AWS access key ids, bearer tokens, PEM private keys.
+CREATE OR REPLACE MACRO llm_redact(t) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    t,
+    '(sk-(ant-|proj-|svcacct-)?)[A-Za-z0-9_\-]{8,}', '\1[REDACTED]', 'g'),
+    '(AKIA|ASIA)[0-9A-Z]{16}', '[REDACTED-AWS-KEY]', 'g'),
+    '([Bb]earer\s+)[A-Za-z0-9._~+/=\-]{8,}', '\1[REDACTED]', 'g'),
+    '-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*(-----END [A-Z ]*PRIVATE KEY-----)?', '[REDACTED-PRIVATE-KEY]', 'g');
