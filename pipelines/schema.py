@@ -16,6 +16,7 @@ from pipelines.paths import SCHEMAS_DIR
 _ARROW_TYPES = {
     "string": pa.string(),
     "int64": pa.int64(),
+    "bool": pa.bool_(),
     "float64": pa.float64(),
     "date": pa.date32(),
     "timestamp_utc": pa.timestamp("us", tz="UTC"),
@@ -25,6 +26,7 @@ _ARROW_TYPES = {
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
     "int64": "BIGINT",
+    "bool": "BOOLEAN",
     "float64": "DOUBLE",
     "date": "DATE",
     "timestamp_utc": "TIMESTAMPTZ",

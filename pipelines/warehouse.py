@@ -30,6 +30,10 @@ PARTITIONED_MARTS = ("requests", "daily_costs")
 FULL_MARTS = ("session_costs", "quarantine", "ingest_runs", "prices")
 MARTS = PARTITIONED_MARTS + FULL_MARTS
 STATE_TABLE = "_llmcost_state"
+FULL_REQUESTED = "full build requested"
+FIRST_BUILD = "first build"
+CHANGED = "prices or SQL changed: re-pricing all history"
+REBUILD_REASONS = {FULL_REQUESTED, FIRST_BUILD, CHANGED}
 BUILT_RUNS_TABLE = "_llmcost_built_runs"
 
 Progress = Callable[[str], None]
@@ -102,7 +106,8 @@ def _define_views(con: duckdb.DuckDBPyConnection) -> None:
 def _state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {BUILT_RUNS_TABLE} (run_id VARCHAR PRIMARY KEY)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {BUILT_RUNS_TABLE} "
+                "(mart VARCHAR, run_id VARCHAR, PRIMARY KEY (mart, run_id))")
     return dict(con.execute(f"SELECT key, value FROM {STATE_TABLE}").fetchall())
 
 
@@ -124,58 +129,76 @@ def build(home: Home, *, dates: Iterable[date] | None = None, full: bool = False
             con.close()
 
 
+def _plan(con, name: str, fingerprint: str, all_files: list, dates, full: bool,
+          state: dict[str, str]) -> tuple[set[date], str]:
+    """Which days a partitioned mart must rebuild, and why. Each mart keeps its own fingerprint
+    (prices + SQL) and its own set of built ingest runs, so building one mart never hides a
+    change from another."""
+    built = {r for (r,) in con.execute(
+        f"SELECT run_id FROM {BUILT_RUNS_TABLE} WHERE mart = ?", [name]).fetchall()}
+    every_day = {f.usage_date for f in all_files}
+    if full:
+        return every_day, FULL_REQUESTED
+    if not _table_exists(con, name):
+        return every_day, FIRST_BUILD
+    if state.get(f"fingerprint:{name}") != fingerprint:
+        return every_day, CHANGED
+    if dates is not None:
+        return set(dates), "requested dates"
+    new_days = {f.usage_date for f in all_files if f.run_id not in built}
+    return new_days, "new lake partitions" if new_days else "nothing new"
+
+
+def _set_build_dates(con, days: set[date]) -> None:
+    con.register("build_dates_arrow",
+                 pa.table({"usage_date": pa.array(sorted(days), pa.date32())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE build_dates AS SELECT * FROM build_dates_arrow")
+    con.unregister("build_dates_arrow")
+
+
 def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> BuildResult:
     lake = Lake(home.lake)
     book = pricing.load(home)
     con.register("pricing_rows", book.rows)
     con.register("pricing_aliases", book.aliases)
     state = _state(con)
-    built_runs = {r for (r,) in con.execute(f"SELECT run_id FROM {BUILT_RUNS_TABLE}").fetchall()}
     all_files = lake.files(REQUESTS)
-    sql_fp = sql_fingerprint()
-
-    reason = ""
-    if full:
-        reason = "full build requested"
-    elif not _table_exists(con, "requests"):
-        reason = "first build"
-    elif state.get("price_fingerprint") != book.fingerprint:
-        reason = "price files changed: re-pricing all history"
-    elif state.get("sql_fingerprint") != sql_fp:
-        reason = "SQL or schema changed"
-    rebuild_all = bool(reason)
-
-    if rebuild_all:
-        target = {f.usage_date for f in all_files}
-    elif dates is not None:
-        target = set(dates)
-        reason = "requested dates"
-    else:
-        target = {f.usage_date for f in all_files if f.run_id not in built_runs}
-        reason = "new lake partitions" if target else "nothing new"
-    scope = [f for f in all_files if f.usage_date in target]
-    dates_table = pa.table({"usage_date": pa.array(sorted(target), pa.date32())})
-    con.register("build_dates_arrow", dates_table)
-    con.execute("CREATE OR REPLACE TEMP TABLE build_dates AS SELECT * FROM build_dates_arrow")
+    fingerprint = hashlib.sha256((book.fingerprint + sql_fingerprint()).encode()).hexdigest()
+    plans = {
+        name: _plan(con, name, fingerprint, all_files, dates, full, state)
+        for name in PARTITIONED_MARTS if name in marts
+    }
+    _set_build_dates(con, set())
     _bind_lake(con, lake)
     _define_views(con)
 
-    result = BuildResult(sorted(target), rebuild_all, reason=reason)
+    every_day = set().union(*(days for days, _ in plans.values())) if plans else set()
+    reasons = sorted({reason for _, reason in plans.values()}) or ["unpartitioned marts"]
+    result = BuildResult(sorted(every_day),
+                         any(reason in REBUILD_REASONS for _, reason in plans.values()),
+                         reason="; ".join(reasons))
     con.execute("BEGIN TRANSACTION")
     try:
-        for name in PARTITIONED_MARTS:
-            if name not in marts:
-                continue
+        for name, (days, reason) in plans.items():
             if progress:
-                progress(f"building {name} for {len(target)} day(s)")
-            if rebuild_all:
+                progress(f"building {name} for {len(days)} day(s): {reason}")
+            if reason in REBUILD_REASONS:
                 con.execute(f"DROP TABLE IF EXISTS {name}")
+            _set_build_dates(con, days)
             if not _table_exists(con, name):
                 con.execute(
                     f"CREATE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)}) LIMIT 0")
             con.execute(
                 f"DELETE FROM {name} WHERE usage_date IN (SELECT usage_date FROM build_dates)")
             con.execute(f"INSERT INTO {name} SELECT * FROM ({sql_text('marts', name)})")
+            con.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?)",
+                        [f"fingerprint:{name}", fingerprint])
+            runs = pa.table({"run_id": pa.array(
+                sorted({f.run_id for f in all_files if f.usage_date in days}), pa.string())})
+            con.register("new_runs", runs)
+            con.execute(f"INSERT OR IGNORE INTO {BUILT_RUNS_TABLE} "
+                        "SELECT ?, run_id FROM new_runs", [name])
+            con.unregister("new_runs")
         for name in FULL_MARTS:
             if name not in marts:
                 continue
@@ -183,13 +206,6 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
                 progress(f"building {name}")
             con.execute(
                 f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)})")
-        for key, value in (("price_fingerprint", book.fingerprint), ("sql_fingerprint", sql_fp)):
-            con.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?)", [key, value])
-        if {"requests", "daily_costs"} <= marts:
-            runs = pa.table({"run_id": pa.array(sorted({f.run_id for f in scope} - built_runs),
-                                                pa.string())})
-            con.register("new_runs", runs)
-            con.execute(f"INSERT OR IGNORE INTO {BUILT_RUNS_TABLE} SELECT run_id FROM new_runs")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

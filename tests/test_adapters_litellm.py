@@ -13,6 +13,7 @@ Quirks protected here:
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,6 +33,7 @@ GPT_4O_OUTPUT = Decimal("10")
 SONNET_45_INPUT = Decimal("3")
 SONNET_45_CACHE_READ = Decimal("0.30")
 SONNET_45_CACHE_WRITE_5M = Decimal("3.75")
+SONNET_45_CACHE_WRITE_1H = Decimal("6")
 SONNET_45_OUTPUT = Decimal("15")
 
 SPEND_LOG_ID = "chatcmpl-2283081b-dc89-41f6-93e6-d4f914774027"
@@ -41,6 +43,27 @@ RECORDED_AT = datetime(2025, 1, 24, 9, 20, 46, 847371, tzinfo=UTC)
 CACHED_REASONING_ID = "litellm-test-cached-reasoning"
 ANTHROPIC_INCLUDED_ID = "litellm-test-anthropic-prompt-includes-cache"
 ANTHROPIC_OLD_SHAPE_ID = "litellm-test-anthropic-prompt-excludes-cache"
+ANTHROPIC_1H_ID = "litellm-test-anthropic-1h-cache-write"
+
+
+def litellm_anthropic_usage(*, ephemeral_5m: int, ephemeral_1h: int) -> dict:
+    """LiteLLM's usage object for the real Anthropic cache call (3 uncached + 1111 read + 418
+    written, 33 out), in LiteLLM's current Anthropic mapping: OpenAI-style prompt_tokens that
+    include the cache, details under prompt_tokens_details."""
+    return {
+        "prompt_tokens": 1532, "completion_tokens": 33, "total_tokens": 1565,
+        "completion_tokens_details": {"reasoning_tokens": 0, "text_tokens": 33},
+        "prompt_tokens_details": {
+            "cached_tokens": 1111, "text_tokens": 3,
+            "cache_write_tokens": 418, "cache_creation_tokens": 418,
+            "cache_creation_token_details": {"ephemeral_5m_input_tokens": ephemeral_5m,
+                                             "ephemeral_1h_input_tokens": ephemeral_1h},
+        },
+        "cache_creation_input_tokens": 418,
+        "cache_read_input_tokens": 1111,
+        "inference_geo": "not_available",
+        "service_tier": "standard",
+    }
 
 
 def spend_log_row(request_id: str, *, usage_object: dict, **columns) -> dict:
@@ -81,16 +104,20 @@ def litellm_home(tmp_path_factory) -> Home:
         # anthropic/messages_cache_write_read_real_api.responses.json).
         spend_log_row(
             ANTHROPIC_INCLUDED_ID,
-            usage_object={
-                "prompt_tokens": 1532, "completion_tokens": 33, "total_tokens": 1565,
-                "cache_read_input_tokens": 1111, "cache_creation_input_tokens": 418,
-                "prompt_tokens_details": {"cached_tokens": 1111},
-                "completion_tokens_details": None,
-            },
+            usage_object=litellm_anthropic_usage(ephemeral_5m=418, ephemeral_1h=0),
             model="claude-sonnet-4-5-20250929",
             custom_llm_provider="anthropic",
             startTime="2025-11-20 10:00:00.000000",
             endTime="2025-11-20 10:00:02.500000",
+        ),
+        # The same call with its cache write at the 1-hour TTL.
+        spend_log_row(
+            ANTHROPIC_1H_ID,
+            usage_object=litellm_anthropic_usage(ephemeral_5m=0, ephemeral_1h=418),
+            model="claude-sonnet-4-5-20250929",
+            custom_llm_provider="anthropic",
+            startTime="2025-11-20 10:10:00.000000",
+            endTime="2025-11-20 10:10:02.500000",
         ),
         # Same call, older LiteLLM Anthropic mapping: prompt_tokens is only the uncached 3.
         spend_log_row(
@@ -114,7 +141,7 @@ def litellm_home(tmp_path_factory) -> Home:
          constructed_file],
         "litellm",
     )
-    assert [(r.records_loaded, r.records_quarantined) for r in results] == [(1, 0), (1, 0), (3, 0)]
+    assert [(r.records_loaded, r.records_quarantined) for r in results] == [(1, 0), (1, 0), (4, 0)]
     warehouse.build(home)
     return home
 
@@ -213,3 +240,60 @@ def test_anthropic_via_litellm_cache_tokens_counted_once(litellm_home, request_i
     assert row["output_tokens"] == 33
     assert row["price_id"] == "anthropic/claude-sonnet-4-5/standard/0/2025-09-29"
     assert row["cost_usd"] == _sonnet_45_cache_call_cost() == Decimal("0.0024048")
+
+
+def test_anthropic_via_litellm_1h_cache_write_from_cache_creation_token_details(litellm_home):
+    """LiteLLM keeps Anthropic's TTL split under
+    prompt_tokens_details.cache_creation_token_details; 1-hour writes cost 2x input."""
+    row = request_row(litellm_home, ANTHROPIC_1H_ID)
+    assert row["input_tokens"] == 1532
+    assert row["cache_creation_input_tokens"] == 418
+    assert row["cache_creation_1h_input_tokens"] == 418
+    assert row["cache_creation_5m_input_tokens"] == 0
+    cache_write_cost = 418 * SONNET_45_CACHE_WRITE_1H / MTOK
+    assert row["cache_write_cost_usd"] == cache_write_cost == Decimal("0.002508")
+    assert row["cost_usd"] == (3 * SONNET_45_INPUT + 1111 * SONNET_45_CACHE_READ
+                               + 33 * SONNET_45_OUTPUT) / MTOK + cache_write_cost
+
+
+def test_raw_virtual_key_is_hashed_and_hashed_key_kept(home, tmp_path):
+    """SpendLogs.api_key is normally LiteLLM's sha256 of the virtual key; an emitter that logs
+    the raw ``sk-`` key must not get it stored."""
+    raw_key = "sk-1234567890abcdefghij"
+    already_hashed = hashlib.sha256(b"sk-some-other-key").hexdigest()
+    rows = [
+        spend_log_row("litellm-raw-key", usage_object={
+            "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30}, api_key=raw_key),
+        spend_log_row("litellm-hashed-key", usage_object={
+            "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
+            api_key=already_hashed),
+    ]
+    ingest(home, write_jsonl(tmp_path / "keys.jsonl", rows), "litellm")
+    warehouse.build(home)
+    raw_row = request_row(home, "litellm-raw-key")
+    assert raw_row["api_key_hash"] == hashlib.sha256(raw_key.encode()).hexdigest()
+    assert raw_key not in repr(raw_row)
+    assert request_row(home, "litellm-hashed-key")["api_key_hash"] == already_hashed
+
+
+@pytest.mark.parametrize("shape", ["spend_logs", "standard_logging_payload"])
+def test_proxy_cache_hit_is_not_billed(home, tmp_path, shape):
+    """cache_hit = True means LiteLLM answered from its own cache (Redis/in-memory): no provider
+    call, so LiteLLM logs spend 0 (cost_calculator.response_cost_calculator: `if cache_hit ...
+    response_cost = 0.0`) while the row still carries the cached response's token usage.
+    Pricing those tokens would bill a call nobody paid for."""
+    if shape == "spend_logs":
+        record = spend_log_row("litellm-cache-hit", usage_object={
+            "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
+            cache_hit="True", cache_key="6f2c1d0b9e", spend=0.0)
+    else:
+        record = fixture_json("litellm/standard_logging_payload.json")
+        record.update(id="litellm-cache-hit", cache_hit=True, response_cost=0.0,
+                      cache_key="6f2c1d0b9e")
+    (result,) = ingest(home, write_jsonl(tmp_path / "hits.jsonl", [record]), "litellm")
+    assert result.records_loaded == 1
+    warehouse.build(home)
+    row = request_row(home, "litellm-cache-hit")
+    assert row["reported_cost_usd"] == 0.0
+    assert row["is_priced"] is True
+    assert row["cost_usd"] == Decimal("0")

@@ -82,6 +82,7 @@ final AS (
         llm_blank_null(coalesce(b.model, env.request.model)) AS model_raw,
         llm_tier(coalesce(env.service_tier, b.usage.service_tier)) AS service_tier,
         request_status AS status,
+        false AS is_gateway_cache_hit,
         'messages' AS api_surface,
         md['team'] AS team,
         md['feature'] AS feature,

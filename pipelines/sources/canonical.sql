@@ -11,6 +11,7 @@ SELECT
     model_raw,
     service_tier,
     status,
+    coalesce(is_gateway_cache_hit, false) AS is_gateway_cache_hit,
     api_surface,
     team,
     feature,
@@ -46,15 +47,18 @@ SELECT
             THEN llm_problem('missing_field', 'no input token count') END,
         CASE WHEN output_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
             THEN llm_problem('missing_field', 'no output token count') END,
-        CASE WHEN cache_read_input_tokens + cache_creation_input_tokens > input_tokens
+        CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
+            AND cache_read_input_tokens + cache_creation_input_tokens > input_tokens
             THEN llm_problem('inconsistent_tokens', 'cache reads + writes ('
                 || CAST(cache_read_input_tokens + cache_creation_input_tokens AS VARCHAR)
                 || ') exceed input tokens (' || CAST(input_tokens AS VARCHAR) || ')') END,
-        CASE WHEN reasoning_output_tokens > output_tokens
+        CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
+            AND reasoning_output_tokens > output_tokens
             THEN llm_problem('inconsistent_tokens', 'reasoning tokens ('
                 || CAST(reasoning_output_tokens AS VARCHAR) || ') exceed output tokens ('
                 || CAST(output_tokens AS VARCHAR) || ')') END,
-        CASE WHEN cache_creation_1h_input_tokens > cache_creation_input_tokens
+        CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
+            AND cache_creation_1h_input_tokens > cache_creation_input_tokens
             THEN llm_problem('inconsistent_tokens', '1-hour cache writes exceed all cache writes') END
     ], lambda p: p IS NOT NULL)) AS problems
 FROM adapter_output

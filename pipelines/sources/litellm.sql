@@ -15,7 +15,7 @@ WITH fields AS (
             "model": "VARCHAR", "model_group": "VARCHAR", "custom_llm_provider": "VARCHAR",
             "user": "VARCHAR", "team_id": "VARCHAR", "organization_id": "VARCHAR",
             "end_user": "VARCHAR", "session_id": "VARCHAR", "trace_id": "VARCHAR",
-            "status": "VARCHAR", "metadata": "JSON", "request_tags": "JSON",
+            "status": "VARCHAR", "metadata": "JSON", "request_tags": "JSON", "cache_hit": "JSON",
             "hidden_params": {"litellm_model_name": "VARCHAR", "usage_object": "JSON"},
             "response": {"usage": "JSON"}
         }') AS f
@@ -96,6 +96,9 @@ final AS (
         llm_blank_null(coalesce(f.model, f.hidden_params.litellm_model_name)) AS model_raw,
         llm_tier(m.cost_breakdown.service_tier) AS service_tier,
         CASE WHEN lower(f.status) IN ('failure', 'error', 'failed') THEN 'failure' ELSE 'success' END AS status,
+        -- LiteLLM's own response cache: SpendLogs says "True", callbacks say true; the
+        -- provider was not called (LiteLLM itself sets the cost to 0).
+        lower(coalesce(f.cache_hit ->> '$', '')) = 'true' AS is_gateway_cache_hit,
         f.call_type AS api_surface,
         coalesce(tag_map['team'], custom_md['team'], requester_md['team'],
                  llm_blank_null(m.user_api_key_team_alias), llm_blank_null(m.team_alias),

@@ -87,6 +87,7 @@ final AS (
         llm_blank_null(coalesce(b.model, env.request.model)) AS model_raw,
         llm_tier(coalesce(env.service_tier, b.service_tier, env.request.service_tier)) AS service_tier,
         request_status AS status,
+        false AS is_gateway_cache_hit,
         CASE
             WHEN b.object = 'response' THEN 'responses'
             WHEN b.object LIKE 'chat.completion%' THEN 'chat.completions'

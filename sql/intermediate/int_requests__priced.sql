@@ -74,18 +74,28 @@ costed as (
             as uncached_input_tokens,
         cache_creation_input_tokens - cache_creation_1h_input_tokens
             as cache_creation_5m_input_tokens,
-        cast(input_tokens - cache_read_input_tokens - cache_creation_input_tokens as decimal(18, 0))
-            * input_usd_per_token as input_cost_usd,
-        cast(cache_read_input_tokens as decimal(18, 0)) * cache_read_usd_per_token
-            as cache_read_cost_usd,
-        cast(cache_creation_input_tokens - cache_creation_1h_input_tokens as decimal(18, 0))
-            * cache_write_5m_usd_per_token
+        -- A gateway cache hit never reached the provider: it is billed nothing.
+        case when is_gateway_cache_hit then 0 else
+            cast(input_tokens - cache_read_input_tokens - cache_creation_input_tokens
+                 as decimal(18, 0)) * input_usd_per_token
+        end as input_cost_usd,
+        case when is_gateway_cache_hit then 0 else
+            cast(cache_read_input_tokens as decimal(18, 0)) * cache_read_usd_per_token
+        end as cache_read_cost_usd,
+        case when is_gateway_cache_hit then 0 else
+            cast(cache_creation_input_tokens - cache_creation_1h_input_tokens as decimal(18, 0))
+                * cache_write_5m_usd_per_token
             + cast(cache_creation_1h_input_tokens as decimal(18, 0)) * cache_write_1h_usd_per_token
-            as cache_write_cost_usd,
-        cast(output_tokens as decimal(18, 0)) * output_usd_per_token as output_cost_usd,
-        cast(web_search_calls as decimal(18, 0)) * coalesce(web_search_usd_per_call, 0)
-            as tool_cost_usd,
+        end as cache_write_cost_usd,
+        case when is_gateway_cache_hit then 0 else
+            cast(output_tokens as decimal(18, 0)) * output_usd_per_token
+        end as output_cost_usd,
+        case when is_gateway_cache_hit then 0 else
+            cast(web_search_calls as decimal(18, 0)) * coalesce(web_search_usd_per_call, 0)
+        end as tool_cost_usd,
         case
+            when is_gateway_cache_hit
+                then null
             when price_id is null and not is_model_known
                 then 'no price for model ' || provider || '/' || model
             when price_id is null and not is_tier_known

@@ -17,6 +17,7 @@ final as (
         count(*) as requests,
         count(*) filter (where status = 'failure') as failed_requests,
         count(*) filter (where not is_priced) as unpriced_requests,
+        count(*) filter (where is_gateway_cache_hit) as gateway_cache_hits,
         count(distinct session_id) as sessions,
         cast(sum(input_tokens) as bigint) as input_tokens,
         cast(sum(cache_read_input_tokens) as bigint) as cache_read_input_tokens,

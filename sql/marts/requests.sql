@@ -19,6 +19,7 @@ final as (
         model_raw,
         service_tier,
         status,
+        is_gateway_cache_hit,
         api_surface,
         team,
         feature,

@@ -16,6 +16,7 @@ final as (
         model_raw,
         service_tier,
         status,
+        coalesce(is_gateway_cache_hit, false) as is_gateway_cache_hit,
         api_surface,
         team,
         feature,
