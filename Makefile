@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 dagster: $(STAMP)
+	mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
 
 clean:

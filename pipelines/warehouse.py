@@ -89,12 +89,19 @@ def _bind_lake(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         glob = _sql_literal(str(lake.table_dir(table) / pattern))
         date_filter = "AND usage_date IN (SELECT usage_date FROM build_dates)" if hive else ""
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {view} AS "
+            f"CREATE OR REPLACE TEMP VIEW {view}_files AS "
             f"SELECT * EXCLUDE (filename) FROM read_parquet({glob}, hive_partitioning = {hive}, "
             f"union_by_name = true, filename = true) "
             f"WHERE parse_filename(filename, true) IN (SELECT run_id FROM committed_runs) "
             f"{date_filter}"
         )
+        # Files written before a column joined the canonical schema read it as NULL.
+        present = {row[0] for row in con.execute(f"DESCRIBE {view}_files").fetchall()}
+        select = ", ".join(
+            f'"{name}"' if name in present else f'CAST(NULL AS {sql_type}) AS "{name}"'
+            for name, sql_type in schema.duckdb_columns(table).items()
+        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select} FROM {view}_files")
 
 
 def _define_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,8 +5,6 @@ read its window (the partition's usage dates, or everything new in landing/), ca
 what it wrote as metadata. Mart descriptions are the grain comments at the top of ``sql/marts``.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -193,10 +191,10 @@ def _mart_asset(mart: Mart) -> dg.AssetsDefinition:
         home = llmcost.data_home()
         result = build(home, dates=dates, marts=(mart.name,), progress=context.log.info)
         if result.full and mart.partitioned:
+            # Dagster records a materialisation for this run's partitions only.
             context.log.warning(
                 f"{result.reason}: rebuilt {mart.name} for all {len(result.dates)} day(s) in the "
-                "lake, not only this run's partitions; downstream partitions of other days are "
-                "stale until they are rebuilt (backfill them)."
+                f"lake, not only this run's {len(dates)}"
             )
         params = {"first_date": min(dates), "last_date": max(dates)} if dates else {}
         columns, rows = llmcost.query(mart.summary_sql, params)
@@ -207,9 +205,11 @@ def _mart_asset(mart: Mart) -> dg.AssetsDefinition:
         metadata = {
             "dagster/row_count": summary.pop("row_count"),
             **{key: _metadata_number(value) for key, value in summary.items()},
-            "build_reason": result.reason,
             "preview": dg.MetadataValue.md(_markdown(preview_columns, preview_rows)),
         }
+        if mart.partitioned:
+            metadata["usage_dates"] = f"{min(dates)} .. {max(dates)}"
+            metadata["build_reason"] = result.reason
         return dg.MaterializeResult(metadata=metadata)
 
     return _asset

@@ -1,25 +1,35 @@
 """Asset checks: the warehouse's invariants, each reported with the number of offenders.
 
-Checks read the warehouse read-only after their asset has been written. Partitioned checks
-cover the run's usage dates (one day, or the range of a single-run backfill).
+Checks read the warehouse read-only after their asset has been written. Checks of the daily
+marts cover the run's usage dates (one day, or the range of a single-run backfill); run on
+their own, without a partition, they cover every day. They are not partitioned checks
+(``partitions_def=`` on a check is a preview feature in dagster 1.13): the checked dates are in
+their metadata instead.
 """
 
-from __future__ import annotations
+from datetime import date
 
 import dagster as dg
 
-from .partitions import daily_partitions, partition_dates
+from .partitions import partition_dates
 from .resources import LlmcostResource
 
 
 def _window(context: dg.AssetCheckExecutionContext) -> dict:
     dates = partition_dates(context)
+    if not dates:
+        return {"first_date": date.min, "last_date": date.max}
     return {"first_date": min(dates), "last_date": max(dates)}
+
+
+def _checked_dates(window: dict) -> str:
+    if window["first_date"] == date.min:
+        return "all"
+    return f"{window['first_date']} .. {window['last_date']}"
 
 
 @dg.asset_check(
     asset="requests",
-    partitions_def=daily_partitions,
     blocking=True,
     description="Each day's share of unpriced requests stays within the resource's "
     "max_unpriced_share; an unknown price is never $0, so it must be fixed, not summed.",
@@ -27,11 +37,12 @@ def _window(context: dg.AssetCheckExecutionContext) -> dict:
 def requests_unpriced_share_within_limit(
     context: dg.AssetCheckExecutionContext, llmcost: LlmcostResource
 ) -> dg.AssetCheckResult:
+    window = _window(context)
     _, rows = llmcost.query(
         "select usage_date, count(*) as requests, count(*) filter (where not is_priced) "
         "from requests where usage_date between $first_date and $last_date "
         "group by usage_date order by usage_date",
-        _window(context),
+        window,
     )
     limit = llmcost.max_unpriced_share
     over = [(day, total, unpriced) for day, total, unpriced in rows if unpriced > limit * total]
@@ -41,6 +52,7 @@ def requests_unpriced_share_within_limit(
         passed=not over,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
+            "usage_dates": _checked_dates(window),
             "unpriced_requests": unpriced,
             "requests": requests,
             "unpriced_share": unpriced / requests if requests else 0.0,
@@ -57,27 +69,29 @@ def requests_unpriced_share_within_limit(
 
 @dg.asset_check(
     asset="requests",
-    partitions_def=daily_partitions,
     description="For every priced request, cost_usd equals input + cache read + cache write + "
     "output + tool cost.",
 )
 def requests_cost_components_add_up(
     context: dg.AssetCheckExecutionContext, llmcost: LlmcostResource
 ) -> dg.AssetCheckResult:
+    window = _window(context)
     _, rows = llmcost.query(
         "select count(*) from requests "
         "where usage_date between $first_date and $last_date and is_priced "
         "and cost_usd is distinct from input_cost_usd + cache_read_cost_usd "
         "+ cache_write_cost_usd + output_cost_usd + tool_cost_usd",
-        _window(context),
+        window,
     )
     mismatched = rows[0][0]
-    return dg.AssetCheckResult(passed=mismatched == 0, metadata={"mismatched_requests": mismatched})
+    return dg.AssetCheckResult(
+        passed=mismatched == 0,
+        metadata={"usage_dates": _checked_dates(window), "mismatched_requests": mismatched},
+    )
 
 
 @dg.asset_check(
     asset="requests",
-    partitions_def=daily_partitions,
     blocking=True,
     description="No (source, request_id) appears twice in requests: a duplicate would be billed "
     "twice in every total. Covers duplicates of this run's requests on any day.",
@@ -85,6 +99,7 @@ def requests_cost_components_add_up(
 def requests_unique_per_source(
     context: dg.AssetCheckExecutionContext, llmcost: LlmcostResource
 ) -> dg.AssetCheckResult:
+    window = _window(context)
     _, rows = llmcost.query(
         "with in_window as ("
         "    select distinct source, request_id from requests"
@@ -97,21 +112,24 @@ def requests_unique_per_source(
         "        and in_window.request_id = requests.request_id"
         "    group by requests.source, requests.request_id having count(*) > 1"
         ")",
-        _window(context),
+        window,
     )
     duplicated = rows[0][0]
-    return dg.AssetCheckResult(passed=duplicated == 0, metadata={"duplicated_request_ids": duplicated})
+    return dg.AssetCheckResult(
+        passed=duplicated == 0,
+        metadata={"usage_dates": _checked_dates(window), "duplicated_request_ids": duplicated},
+    )
 
 
 @dg.asset_check(
     asset="daily_costs",
-    partitions_def=daily_partitions,
     description="Per day, daily_costs adds up to the requests mart: same request count and the "
     "same cost_usd total (priced requests).",
 )
 def daily_costs_match_requests(
     context: dg.AssetCheckExecutionContext, llmcost: LlmcostResource
 ) -> dg.AssetCheckResult:
+    window = _window(context)
     _, rows = llmcost.query(
         "with from_requests as ("
         "    select usage_date, count(*) as requests, coalesce(sum(cost_usd), 0) as cost_usd"
@@ -129,7 +147,7 @@ def daily_costs_match_requests(
         "from from_requests full join from_daily_costs"
         "    on from_daily_costs.usage_date = from_requests.usage_date "
         "order by 1",
-        _window(context),
+        window,
     )
     mismatched = [
         row for row in rows
@@ -138,6 +156,7 @@ def daily_costs_match_requests(
     return dg.AssetCheckResult(
         passed=not mismatched,
         metadata={
+            "usage_dates": _checked_dates(window),
             "mismatched_days": len(mismatched),
             "requests_cost_usd": float(sum(row[3] or 0 for row in rows)),
             "daily_costs_cost_usd": float(sum(row[4] or 0 for row in rows)),

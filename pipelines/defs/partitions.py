@@ -15,6 +15,10 @@ daily_partitions = dg.DailyPartitionsDefinition(
 )
 
 
-def partition_dates(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date]:
-    """The usage dates of a run: one partition, or a range (a single-run backfill)."""
+def partition_dates(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> list[date]:
+    """The usage dates of a run: one partition, a range (a single-run backfill), or none."""
+    if not (context.has_partition_key or context.has_partition_key_range):
+        return []
     return [date.fromisoformat(key) for key in context.partition_keys]

@@ -1,8 +1,6 @@
 """The data home and quality thresholds as a Dagster resource; the only module of the Dagster
 layer that reads environment variables."""
 
-from __future__ import annotations
-
 import os
 from typing import Any
 
@@ -28,7 +26,9 @@ class LlmcostResource(dg.ConfigurableResource):
     def data_home(self) -> Home:
         return Home.from_env(self.home)
 
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+    def query(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple]]:
         """Run one read-only query on the warehouse; the writer lock is only for writers."""
         con = open_read_only(self.data_home())
         try:
