@@ -162,7 +162,8 @@ class Ingestor:
             "problems STRUCT(code VARCHAR, reason VARCHAR)[])"
         )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE rejects (source_line BIGINT, request_id VARCHAR, "
+            "CREATE OR REPLACE TEMP TABLE rejects (source_line BIGINT, source_item BIGINT, "
+            "request_id VARCHAR, "
             "reason_code VARCHAR, reason VARCHAR, excerpt VARCHAR)"
         )
         params = {
@@ -179,7 +180,8 @@ class Ingestor:
             con.execute(f"INSERT INTO batch {self._canonical_sql}", params)
             con.execute(
                 "INSERT INTO rejects "
-                "SELECT batch.source_line, batch.request_id, batch.problems[1].code, "
+                "SELECT batch.source_line, batch.source_item, batch.request_id, "
+                "       batch.problems[1].code, "
                 "       array_to_string(list_transform(batch.problems, lambda p: p.reason), '; '), "
                 "       llm_redact(left(raw_chunk.raw, ?)) "
                 "FROM batch JOIN raw_chunk ON raw_chunk.source_line = batch.source_line "
@@ -217,10 +219,10 @@ class Ingestor:
                     code, reason = "malformed_json", f"not valid JSON: {exc}"
             else:
                 code, reason = "malformed_json", "not valid JSON"
-            rejected.append((source_line, None, code, reason, raw[:EXCERPT_CHARS]))
+            rejected.append((source_line, None, None, code, reason, raw[:EXCERPT_CHARS]))
         if rejected:
             self.con.executemany(
-                "INSERT INTO rejects VALUES (?, ?, ?, ?, llm_redact(?))", rejected)
+                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, llm_redact(?))", rejected)
         return explained
 
     def _mark_duplicates(self, source: str) -> int:
@@ -229,17 +231,19 @@ class Ingestor:
         con = self.con
         con.execute(
             "INSERT INTO rejects "
-            "SELECT source_line, request_id, 'duplicate', "
+            "SELECT source_line, source_item, request_id, 'duplicate', "
             "       'duplicate of request ' || request_id || ' at line ' || first_line "
             "       || ' of this file', "
             "       NULL "
-            "FROM (SELECT source_line, request_id, "
+            "FROM (SELECT source_line, source_item, request_id, "
+            "             row_number() OVER (PARTITION BY request_id "
+            "                                ORDER BY source_line, source_item) AS copy_no, "
             "             min(source_line) OVER (PARTITION BY request_id) AS first_line "
-            "      FROM batch) WHERE source_line <> first_line"
+            "      FROM batch) WHERE copy_no > 1"
         )
         within = con.execute(
-            "DELETE FROM batch WHERE source_line IN (SELECT source_line FROM rejects "
-            "WHERE reason_code = 'duplicate')"
+            "DELETE FROM batch WHERE (source_line, source_item) IN "
+            "(SELECT source_line, source_item FROM rejects WHERE reason_code = 'duplicate')"
         ).fetchall()[0][0]
 
         dates = {d for (d,) in con.execute("SELECT DISTINCT usage_date FROM batch").fetchall()}
@@ -254,7 +258,7 @@ class Ingestor:
             lake_ids.project("request_id").create("lake_ids")
             con.execute(
                 "INSERT INTO rejects "
-                "SELECT source_line, request_id, 'duplicate', "
+                "SELECT source_line, source_item, request_id, 'duplicate', "
                 "       'request ' || request_id || ' is already in the lake (ingested earlier)', "
                 "       NULL "
                 "FROM batch WHERE request_id IN (SELECT request_id FROM lake_ids)"
@@ -289,10 +293,12 @@ class Ingestor:
             target = staging / QUARANTINE / f"source={source}" / "part.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             con.execute(
-                f"COPY (SELECT ? AS source, ? AS source_file, source_line, ? AS file_sha256, "
+                f"COPY (SELECT ? AS source, ? AS source_file, source_line, source_item, "
+                f"? AS file_sha256, "
                 f"request_id, reason_code, reason, excerpt, "
                 f"CAST(? AS TIMESTAMPTZ) AS quarantined_at "
-                f"FROM rejects ORDER BY source_line) TO '{_sql_path(target)}' (FORMAT parquet)",
+                f"FROM rejects ORDER BY source_line, source_item) "
+                f"TO '{_sql_path(target)}' (FORMAT parquet)",
                 [source, str(path), sha, ingested_at.isoformat()],
             )
         read = loaded + total_rejects

@@ -70,6 +70,7 @@ usage AS (
 final AS (
     SELECT
         source_line,
+        0 AS source_item,
         coalesce(llm_blank_null(env.request_id), llm_blank_null(b.id)) AS request_id,
         llm_ts_zoned(env.started_at) AS occurred_at,
         llm_ts_zoned(env.ended_at) AS ended_at,

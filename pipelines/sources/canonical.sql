@@ -33,6 +33,7 @@ SELECT
     usage_raw,
     $source_file AS source_file,
     source_line,
+    coalesce(source_item, 0) AS source_item,
     $file_sha256 AS file_sha256,
     CAST($ingested_at AS TIMESTAMPTZ) AS ingested_at,
     list_concat(problems, list_filter([

@@ -87,6 +87,7 @@ tokens AS (
 final AS (
     SELECT
         source_line,
+        0 AS source_item,
         llm_blank_null(coalesce(f.request_id, f.id, f.litellm_call_id)) AS request_id,
         llm_ts_utc(f.startTime) AS occurred_at,
         llm_ts_utc(f.endTime) AS ended_at,

@@ -77,6 +77,7 @@ usage AS (
 final AS (
     SELECT
         source_line,
+        0 AS source_item,
         coalesce(llm_blank_null(env.request_id), llm_blank_null(b.id)) AS request_id,
         started AS occurred_at,
         coalesce(llm_ts_zoned(env.ended_at), to_timestamp(llm_num(b.completed_at))) AS ended_at,

@@ -9,6 +9,7 @@ final as (
         source,
         source_file,
         source_line,
+        source_item,
         file_sha256,
         request_id,
         reason_code,

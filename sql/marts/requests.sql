@@ -53,6 +53,7 @@ final as (
         usage_raw,
         source_file,
         source_line,
+        source_item,
         file_sha256,
         ingested_at
     from priced

@@ -4,10 +4,11 @@ with source as (
 ),
 
 final as (
-    select distinct on (file_sha256, source_line, reason_code)
+    select distinct on (file_sha256, source_line, source_item, reason_code)
         source,
         source_file,
         source_line,
+        source_item,
         file_sha256,
         request_id,
         reason_code,
@@ -15,7 +16,7 @@ final as (
         excerpt,
         quarantined_at
     from source
-    order by file_sha256, source_line, reason_code, quarantined_at
+    order by file_sha256, source_line, source_item, reason_code, quarantined_at
 )
 
 select * from final
