@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines import db, schema
+from pipelines.detect import UndetectedFormat, detect
 from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, Lake
 from pipelines.locking import writer_lock
-from pipelines.paths import SOURCES_SQL_DIR, Home
+from pipelines.paths import Home
 from pipelines.records import iter_raw_chunks
 from pipelines.sources import SOURCES, get_source
 
@@ -87,23 +88,19 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def source_for(path: Path, explicit: str | None, landing: Path) -> str:
-    """--source wins; otherwise the landing sub-folder names the source (landing/<source>/...)."""
+    """--source wins; otherwise the content decides (pipelines/detect.py); a landing sub-folder
+    named after a source (landing/<source>/...) settles a file whose content is ambiguous."""
     if explicit:
         return get_source(explicit).name
     try:
-        first = path.resolve().relative_to(landing.resolve()).parts[0]
-    except (ValueError, IndexError):
-        first = None
-    if first in SOURCES:
-        return first
-    for parent in path.resolve().parents:
-        if parent.name in SOURCES:
-            return parent.name
-    known = ", ".join(sorted(SOURCES))
-    raise ValueError(
-        f"cannot tell the source of {path}: pass --source ({known}) "
-        "or put it under landing/<source>/"
-    )
+        return detect(path).source
+    except UndetectedFormat:
+        for parent in path.resolve().parents:
+            if parent.name in SOURCES:
+                return parent.name
+            if parent == landing.resolve():
+                break
+        raise
 
 
 def new_run_id(sha: str) -> str:
@@ -119,7 +116,6 @@ class Ingestor:
         self.con = db.connect(
             temp_directory=home.lake / "_tmp", memory_limit=memory_limit
         )
-        self._canonical_sql = (SOURCES_SQL_DIR / "canonical.sql").read_text()
         self._known = self._known_files()
 
     def close(self) -> None:
@@ -177,7 +173,7 @@ class Ingestor:
             con.register("raw_chunk", chunk.table)
             con.execute(RECORDS_VIEW)
             con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
-            con.execute(f"INSERT INTO batch {self._canonical_sql}", params)
+            con.execute(f"INSERT INTO batch {source.canonical_sql()}", params)
             con.execute(
                 "INSERT INTO rejects "
                 "SELECT batch.source_line, batch.source_item, batch.request_id, "

@@ -2,20 +2,24 @@
 
 A record is one JSON document with its 1-based position: the line of a JSONL file, or the
 element of a JSON array file, or 1 for a file holding a single (possibly pretty-printed) JSON
-object. Lines are split in bulk (bytes.split in C, then one Arrow array per chunk), never parsed
-here: DuckDB parses them in the adapter SQL. Lines that are not valid UTF-8 keep their position
-and carry ``read_error`` so the adapter can quarantine them.
+object, or a CSV row turned into a JSON object of strings (header -> value; position = line,
+the header being line 1). Lines are split in bulk (bytes.split in C, then one Arrow array per
+chunk), never parsed here: DuckDB parses them in the adapter SQL. Lines that are not valid
+UTF-8 keep their position and carry ``read_error`` so the adapter can quarantine them.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 
 CHUNK_BYTES = 32 * 1024 * 1024
@@ -64,7 +68,73 @@ def _layout(path: Path) -> str:
         json.loads(stripped)
         return "lines"
     except ValueError:
-        return "maybe-document" if stripped.startswith(b"{") else "lines"
+        pass
+    if stripped.startswith(b"{"):
+        return "maybe-document"
+    if _CSV_HEADER.match(stripped.decode("utf-8", errors="replace")):
+        return "csv"
+    return "lines"
+
+
+# A header of at least two column names (exports: "response_id,response_created_at,...").
+_CSV_HEADER = re.compile(r'^\ufeff?"?[A-Za-z_][\w .()/-]*"?(,"?[A-Za-z_][\w .()/-]*"?)+$')
+CSV_BATCH_ROWS = 100_000
+
+
+def _csv_table(frame: pl.DataFrame, first_line: int) -> RawChunk:
+    """Blank lines come back as all-null rows: they keep the numbering and are dropped here."""
+    columns = frame.columns
+    frame = frame.with_row_index("source_line", offset=first_line)
+    blank = pl.all_horizontal(pl.col(columns).is_null())
+    blank_lines = frame.filter(blank).height
+    frame = frame.filter(~blank)
+    encoded = frame.select(
+        pl.col("source_line").cast(pl.Int64),
+        pl.struct(columns).struct.json_encode().alias("raw"),
+        pl.lit(None, dtype=pl.String).alias("read_error"),
+    )
+    return RawChunk(encoded.to_arrow().cast(RAW_SCHEMA), blank_lines)
+
+
+def _iter_csv(path: Path) -> Iterator[RawChunk]:
+    """CSV rows as JSON objects of strings, in batches; the adapter casts. A file polars cannot
+    read as a rectangle (rows with extra fields) is re-read row by row so the odd rows are
+    quarantined with their line and the rest load."""
+    try:
+        if path.suffix == ".gz":
+            with open_binary(path) as handle:
+                data = handle.read(MAX_DOCUMENT_BYTES + 1)
+            if len(data) > MAX_DOCUMENT_BYTES:
+                raise OSError(f"{path}: compressed CSV over {MAX_DOCUMENT_BYTES >> 20} MB "
+                              "decompressed; decompress it first")
+            frames = [pl.read_csv(io.BytesIO(data), infer_schema=False)]
+        else:
+            frames = list(pl.scan_csv(path, infer_schema=False).collect_batches(
+                chunk_size=CSV_BATCH_ROWS))
+    except pl.exceptions.PolarsError:
+        yield from _iter_csv_rows(path)
+        return
+    line = 2
+    for frame in frames:
+        yield _csv_table(frame, line)
+        line += frame.height
+
+
+def _iter_csv_rows(path: Path) -> Iterator[RawChunk]:
+    with open_binary(path) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+        reader = csv.reader(text)
+        header = next(reader, [])
+        positions, texts, errors = [], [], []
+        for offset, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            positions.append(offset)
+            texts.append(json.dumps(dict(zip(header, row, strict=False)), ensure_ascii=False))
+            errors.append(None if len(row) == len(header) else
+                          f"CSV row has {len(row)} fields, the header has {len(header)}")
+    yield RawChunk(pa.table([pa.array(positions, pa.int64()), pa.array(texts, pa.string()),
+                             pa.array(errors, pa.string())], schema=RAW_SCHEMA), 0)
 
 
 def _chunk_table(lines: list[str], errors: list[str | None] | None, first_line: int) -> RawChunk:
@@ -161,5 +231,7 @@ def iter_raw_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawC
     layout = _layout(path)
     if layout == "lines":
         yield from _iter_lines(path, chunk_bytes)
+    elif layout == "csv":
+        yield from _iter_csv(path)
     else:
         yield from _iter_json_document(path, layout)

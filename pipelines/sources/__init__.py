@@ -1,63 +1,37 @@
 """Source adapters: one SQL file per input format, turning raw JSON records into canonical rows.
 
-Each adapter is a DuckDB query over ``records(source_line, raw, doc)`` that returns the
-canonical request columns plus ``problems`` (a list of {code, reason}); the ingest framework
-adds lineage, shared validation, dedupe and the lake write. Adding a source = one SQL file and
-one entry below.
+Each adapter is ``pipelines/sources/<name>.sql``, a DuckDB query over
+``records(source_line, raw, doc)`` returning the canonical columns of its table plus
+``problems`` (a list of {code, reason}), and ``pipelines/sources/<name>.py`` declaring
+``SOURCE``: its description, its table (``requests`` or ``usage_buckets``) and a content
+signature used to detect the format. The ingest framework adds lineage, the shared checks
+(``canonical_<table>.sql``), dedupe and the lake write. Modules here are discovered: adding a
+source is adding those two files.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
+import importlib
+import pkgutil
 
-from pipelines.paths import SOURCES_SQL_DIR
+from pipelines.sources.base import Signature, Source, body_of, macros_sql
 
-
-@dataclass(frozen=True)
-class Source:
-    name: str
-    description: str
-    formats: str
-
-    @property
-    def sql_path(self) -> Path:
-        return SOURCES_SQL_DIR / f"{self.name}.sql"
-
-    def sql(self) -> str:
-        return _read(self.sql_path)
+__all__ = ["SOURCES", "Signature", "Source", "body_of", "get_source", "macros_sql"]
 
 
-@cache
-def _read(path: Path) -> str:
-    return path.read_text()
+def _discover() -> dict[str, Source]:
+    found = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        source = getattr(module, "SOURCE", None)
+        if isinstance(source, Source):
+            found[source.name] = source
+    return found
 
 
-def macros_sql() -> str:
-    return _read(SOURCES_SQL_DIR / "macros.sql")
-
-
-SOURCES: dict[str, Source] = {
-    source.name: source
-    for source in (
-        Source(
-            "litellm",
-            "LiteLLM proxy spend logs: SpendLogs rows or StandardLoggingPayload callbacks",
-            "JSONL or JSON array; metadata/request_tags as JSON strings or objects",
-        ),
-        Source(
-            "openai",
-            "OpenAI SDK captures: Chat Completions or Responses bodies, bare or in the envelope",
-            "JSONL (one body or capture envelope per line), JSON array, or one JSON document",
-        ),
-        Source(
-            "anthropic",
-            "Anthropic SDK captures: Messages bodies in the capture envelope",
-            "JSONL (one capture envelope per line), JSON array, or one JSON document",
-        ),
-    )
-}
+SOURCES: dict[str, Source] = _discover()
 
 
 def get_source(name: str) -> Source:

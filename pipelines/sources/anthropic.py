@@ -1,0 +1,22 @@
+"""Anthropic SDK captures: Messages bodies in the capture envelope."""
+
+from pipelines.sources.base import Source, body_of
+
+
+def signature(record: dict) -> float:
+    body = body_of(record)
+    usage = body.get("usage")
+    if body.get("type") == "message" and isinstance(usage, dict):
+        # Claude on Bedrock InvokeModel has the same body; an aws_bedrock envelope says so.
+        return 1.0
+    if isinstance(usage, dict) and "input_tokens" in usage and "stop_reason" in body:
+        return 0.75
+    return 0.0
+
+
+SOURCE = Source(
+    name="anthropic",
+    description="Anthropic SDK captures: Messages bodies in the capture envelope",
+    formats="JSONL (one capture envelope per line), JSON array, or one JSON document",
+    signature=signature,
+)

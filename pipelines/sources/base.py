@@ -1,0 +1,47 @@
+"""The adapter contract shared by every source module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pipelines.paths import SOURCES_SQL_DIR
+
+Signature = Callable[[dict], float]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    description: str
+    formats: str
+    signature: Signature
+    table: str = "requests"
+
+    @property
+    def sql_path(self) -> Path:
+        return SOURCES_SQL_DIR / f"{self.name}.sql"
+
+    def sql(self) -> str:
+        return _read(self.sql_path)
+
+    def canonical_sql(self) -> str:
+        return _read(SOURCES_SQL_DIR / f"canonical_{self.table}.sql")
+
+
+@cache
+def _read(path: Path) -> str:
+    return path.read_text()
+
+
+def macros_sql() -> str:
+    return _read(SOURCES_SQL_DIR / "macros.sql")
+
+
+
+def body_of(record: dict) -> dict:
+    """The response body of an SDK capture: the envelope's ``response``, or the record."""
+    body = record.get("response")
+    return body if isinstance(body, dict) else record
