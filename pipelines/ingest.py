@@ -19,13 +19,18 @@ from pathlib import Path
 
 from pipelines import db, schema
 from pipelines.detect import UndetectedFormat, detect
-from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, Lake
+from pipelines.lake import INGEST_RUNS, QUARANTINE, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import Home
 from pipelines.records import iter_raw_chunks
 from pipelines.sources import SOURCES, get_source
 
 EXCERPT_CHARS = 300
+# Per canonical table: the dedupe key and the event time (identifiers, never user input).
+TABLES = {
+    "requests": ("request_id", "occurred_at"),
+    "usage_buckets": ("bucket_version_id", "bucket_start"),
+}
 # Python explains malformed JSON lines one by one (DuckDB only says "invalid"); past this many
 # in one file the rest get a generic reason instead of a per-line parser message.
 MAX_EXPLAINED_MALFORMED = 10_000
@@ -151,7 +156,8 @@ class Ingestor:
         source = get_source(source_name)
         con = self.con
         ingested_at = datetime.now(UTC)
-        columns = schema.duckdb_columns("requests")
+        columns = schema.duckdb_columns(source.table)
+        key, _ = TABLES[source.table]
         column_defs = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE batch ({column_defs}, "
@@ -176,7 +182,7 @@ class Ingestor:
             con.execute(f"INSERT INTO batch {source.canonical_sql()}", params)
             con.execute(
                 "INSERT INTO rejects "
-                "SELECT batch.source_line, batch.source_item, batch.request_id, "
+                f"SELECT batch.source_line, batch.source_item, batch.{key}, "
                 "       batch.problems[1].code, "
                 "       array_to_string(list_transform(batch.problems, lambda p: p.reason), '; '), "
                 "       llm_redact(left(raw_chunk.raw, ?)) "
@@ -190,8 +196,8 @@ class Ingestor:
             if progress:
                 progress(f"{path.name}: chunk {chunk_no}, {chunk.table.num_rows:,} records")
 
-        duplicates = self._mark_duplicates(source.name)
-        return self._write(path, source.name, sha, run_id, ingested_at, duplicates)
+        duplicates = self._mark_duplicates(source.name, source.table)
+        return self._write(path, source.name, source.table, sha, run_id, ingested_at, duplicates)
 
     def _reject_unparsable(self, explained: int) -> int:
         """Quarantine records of the current chunk that are not a JSON object, with the parser's
@@ -221,20 +227,21 @@ class Ingestor:
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, llm_redact(?))", rejected)
         return explained
 
-    def _mark_duplicates(self, source: str) -> int:
+    def _mark_duplicates(self, source: str, table: str) -> int:
         """Move repeated request ids to rejects: within the file (keep the first line), and
         ids already committed to the lake for this source within a day of the batch's dates."""
         con = self.con
+        key, _ = TABLES[table]
         con.execute(
             "INSERT INTO rejects "
-            "SELECT source_line, source_item, request_id, 'duplicate', "
-            "       'duplicate of request ' || request_id || ' at line ' || first_line "
+            f"SELECT source_line, source_item, {key}, 'duplicate', "
+            f"       'duplicate of ' || {key} || ' at line ' || first_line "
             "       || ' of this file', "
             "       NULL "
-            "FROM (SELECT source_line, source_item, request_id, "
-            "             row_number() OVER (PARTITION BY request_id "
+            f"FROM (SELECT source_line, source_item, {key}, "
+            f"             row_number() OVER (PARTITION BY {key} "
             "                                ORDER BY source_line, source_item) AS copy_no, "
-            "             min(source_line) OVER (PARTITION BY request_id) AS first_line "
+            f"             min(source_line) OVER (PARTITION BY {key}) AS first_line "
             "      FROM batch) WHERE copy_no > 1"
         )
         within = con.execute(
@@ -245,32 +252,33 @@ class Ingestor:
         dates = {d for (d,) in con.execute("SELECT DISTINCT usage_date FROM batch").fetchall()}
         window = {d + timedelta(days=offset) for d in dates for offset in (-1, 0, 1)}
         lake_files = [
-            f for f in self.lake.files(REQUESTS)
+            f for f in self.lake.files(table)
             if f.usage_date in window and f.path.parent.parent.name == f"source={source}"
         ]
         across = 0
         if lake_files:
             lake_ids = self.con.read_parquet([str(f.path) for f in lake_files])
-            lake_ids.project("request_id").create("lake_ids")
+            lake_ids.project(key).create("lake_ids")
             con.execute(
                 "INSERT INTO rejects "
-                "SELECT source_line, source_item, request_id, 'duplicate', "
-                "       'request ' || request_id || ' is already in the lake (ingested earlier)', "
+                f"SELECT source_line, source_item, {key}, 'duplicate', "
+                f"       {key} || ' is already in the lake (ingested earlier)', "
                 "       NULL "
-                "FROM batch WHERE request_id IN (SELECT request_id FROM lake_ids)"
+                f"FROM batch WHERE {key} IN (SELECT {key} FROM lake_ids)"
             )
             across = con.execute(
-                "DELETE FROM batch WHERE request_id IN (SELECT request_id FROM lake_ids)"
+                f"DELETE FROM batch WHERE {key} IN (SELECT {key} FROM lake_ids)"
             ).fetchall()[0][0]
             con.execute("DROP TABLE lake_ids")
         return within + across
 
-    def _write(self, path: Path, source: str, sha: str, run_id: str, ingested_at: datetime,
-               duplicates: int) -> FileResult:
+    def _write(self, path: Path, source: str, table: str, sha: str, run_id: str,
+               ingested_at: datetime, duplicates: int) -> FileResult:
         con = self.con
+        _, time_column = TABLES[table]
         staging = self.lake.staging_dir(run_id)
         loaded, min_at, max_at = con.execute(
-            "SELECT count(*), min(occurred_at), max(occurred_at) FROM batch"
+            f"SELECT count(*), min({time_column}), max({time_column}) FROM batch"
         ).fetchall()[0]
         total_rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
         quarantined = total_rejects - duplicates
@@ -278,7 +286,7 @@ class Ingestor:
             "SELECT DISTINCT usage_date FROM batch ORDER BY 1").fetchall()]
 
         if loaded:
-            target = staging / REQUESTS / f"source={source}"
+            target = staging / table / f"source={source}"
             target.mkdir(parents=True, exist_ok=True)
             con.execute(
                 f"COPY (SELECT * EXCLUDE (source, problems) FROM batch) TO '{_sql_path(target)}' "

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 REQUESTS = "requests"
+USAGE_BUCKETS = "usage_buckets"
 QUARANTINE = "quarantine"
 INGEST_RUNS = "ingest_runs"
 STAGING = "_staging"
@@ -92,7 +93,7 @@ class Lake:
         """Data files of runs that never committed (a crash mid-publish)."""
         committed = self.committed_runs()
         orphans = []
-        for table in (REQUESTS, QUARANTINE):
+        for table in (REQUESTS, USAGE_BUCKETS, QUARANTINE):
             table_dir = self.table_dir(table)
             if table_dir.exists():
                 orphans += [p for p in table_dir.rglob("*.parquet") if p.stem not in committed]
