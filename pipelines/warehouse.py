@@ -10,8 +10,10 @@ changed prices or SQL rebuild everything (history is re-priced against the curre
 
 from __future__ import annotations
 
+import graphlib
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,15 +22,22 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines import db, pricing, schema
-from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, Lake
+from pipelines import attribution, db, pricing, schema
+from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, USAGE_BUCKETS, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import SQL_DIR, Home
 
 LAYERS = ("staging", "intermediate")
-PARTITIONED_MARTS = ("requests", "daily_costs")
-FULL_MARTS = ("session_costs", "quarantine", "ingest_runs", "prices")
-MARTS = PARTITIONED_MARTS + FULL_MARTS
+# Build order. Partitioned marts rebuild the days whose lake files (of the listed tables) are
+# new; the others are rebuilt whole from the marts before them.
+PARTITIONED_MARTS = {"requests": (REQUESTS,), "daily_costs": (REQUESTS, USAGE_BUCKETS)}
+MARTS = ("requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
+         "quarantine", "ingest_runs", "prices")
+FULL_MARTS = tuple(name for name in MARTS if name not in PARTITIONED_MARTS)
+# Marts whose SQL reads other marts: a missing upstream table is built first.
+UPSTREAM_MARTS = {"daily_costs": ("requests", "usage_buckets"),
+                  "session_costs": ("requests",),
+                  "cost_coverage": ("requests", "usage_buckets")}
 STATE_TABLE = "_llmcost_state"
 FULL_REQUESTED = "full build requested"
 FIRST_BUILD = "first build"
@@ -71,6 +80,7 @@ def _sql_literal(text: str) -> str:
 
 _LAKE_GLOBS = {
     "lake_requests": (REQUESTS, "*/*/*.parquet", True),
+    "lake_usage_buckets": (USAGE_BUCKETS, "*/*/*.parquet", None),
     "lake_quarantine": (QUARANTINE, "*/*.parquet", False),
     "lake_ingest_runs": (INGEST_RUNS, "*.parquet", False),
 }
@@ -87,10 +97,12 @@ def _bind_lake(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
             con.register(view, schema.arrow_schema(table).empty_table())
             continue
         glob = _sql_literal(str(lake.table_dir(table) / pattern))
+        # hive: True = partitioned and limited to the build's dates, None = partitioned, all.
         date_filter = "AND usage_date IN (SELECT usage_date FROM build_dates)" if hive else ""
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {view}_files AS "
-            f"SELECT * EXCLUDE (filename) FROM read_parquet({glob}, hive_partitioning = {hive}, "
+            f"SELECT * EXCLUDE (filename) FROM read_parquet({glob}, "
+            f"hive_partitioning = {hive is not False}, "
             f"union_by_name = true, filename = true) "
             f"WHERE parse_filename(filename, true) IN (SELECT run_id FROM committed_runs) "
             f"{date_filter}"
@@ -105,9 +117,14 @@ def _bind_lake(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
 
 
 def _define_views(con: duckdb.DuckDBPyConnection) -> None:
-    for layer in LAYERS:
-        for name in _sql_names(layer):
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql_text(layer, name)}")
+    """staging/ and intermediate/ as temp views, each after the views its SQL names (a view
+    binds its references when it is created)."""
+    texts = {name: sql_text(layer, name) for layer in LAYERS for name in _sql_names(layer)}
+    uses = {name: {other for other in texts
+                   if other != name and re.search(rf"\b{other}\b", text)}
+            for name, text in texts.items()}
+    for name in graphlib.TopologicalSorter(uses).static_order():
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {texts[name]}")
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -166,13 +183,19 @@ def _set_build_dates(con, days: set[date]) -> None:
 def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> BuildResult:
     lake = Lake(home.lake)
     book = pricing.load(home)
+    rules = attribution.load(home)
     con.register("pricing_rows", book.rows)
     con.register("pricing_aliases", book.aliases)
+    con.register("attribution_rule_rows", rules.table)
     state = _state(con)
-    all_files = lake.files(REQUESTS)
-    fingerprint = hashlib.sha256((book.fingerprint + sql_fingerprint()).encode()).hexdigest()
+    marts = marts | {upstream for name in marts for upstream in UPSTREAM_MARTS.get(name, ())
+                     if not _table_exists(con, upstream)}
+    fingerprint = hashlib.sha256(
+        (book.fingerprint + rules.fingerprint + sql_fingerprint()).encode()).hexdigest()
+    lake_files = {name: [f for table in tables for f in lake.files(table)]
+                  for name, tables in PARTITIONED_MARTS.items()}
     plans = {
-        name: _plan(con, name, fingerprint, all_files, dates, full, state)
+        name: _plan(con, name, fingerprint, lake_files[name], dates, full, state)
         for name in PARTITIONED_MARTS if name in marts
     }
     _set_build_dates(con, set())
@@ -186,28 +209,12 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
                          reason="; ".join(reasons))
     con.execute("BEGIN TRANSACTION")
     try:
-        for name, (days, reason) in plans.items():
-            if progress:
-                progress(f"building {name} for {len(days)} day(s): {reason}")
-            if reason in REBUILD_REASONS:
-                con.execute(f"DROP TABLE IF EXISTS {name}")
-            _set_build_dates(con, days)
-            if not _table_exists(con, name):
-                con.execute(
-                    f"CREATE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)}) LIMIT 0")
-            con.execute(
-                f"DELETE FROM {name} WHERE usage_date IN (SELECT usage_date FROM build_dates)")
-            con.execute(f"INSERT INTO {name} SELECT * FROM ({sql_text('marts', name)})")
-            con.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?)",
-                        [f"fingerprint:{name}", fingerprint])
-            runs = pa.table({"run_id": pa.array(
-                sorted({f.run_id for f in all_files if f.usage_date in days}), pa.string())})
-            con.register("new_runs", runs)
-            con.execute(f"INSERT OR IGNORE INTO {BUILT_RUNS_TABLE} "
-                        "SELECT ?, run_id FROM new_runs", [name])
-            con.unregister("new_runs")
-        for name in FULL_MARTS:
+        for name in MARTS:
             if name not in marts:
+                continue
+            if name in plans:
+                _build_partitioned(con, name, *plans[name], lake_files[name], fingerprint,
+                                   progress)
                 continue
             if progress:
                 progress(f"building {name}")
@@ -220,6 +227,29 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
     for name in marts:
         result.row_counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     return result
+
+
+def _build_partitioned(con, name: str, days: set[date], reason: str, files: list,
+                       fingerprint: str, progress) -> None:
+    """Delete and re-insert the mart's rows for `days`; remember the fingerprint and the ingest
+    runs now built, so the next build knows what is new."""
+    if progress:
+        progress(f"building {name} for {len(days)} day(s): {reason}")
+    if reason in REBUILD_REASONS:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    _set_build_dates(con, days)
+    if not _table_exists(con, name):
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)}) LIMIT 0")
+    con.execute(f"DELETE FROM {name} WHERE usage_date IN (SELECT usage_date FROM build_dates)")
+    con.execute(f"INSERT INTO {name} SELECT * FROM ({sql_text('marts', name)})")
+    con.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?)",
+                [f"fingerprint:{name}", fingerprint])
+    runs = pa.table({"run_id": pa.array(
+        sorted({f.run_id for f in files if f.usage_date in days}), pa.string())})
+    con.register("new_runs", runs)
+    con.execute(f"INSERT OR IGNORE INTO {BUILT_RUNS_TABLE} SELECT ?, run_id FROM new_runs",
+                [name])
+    con.unregister("new_runs")
 
 
 def open_read_only(home: Home) -> duckdb.DuckDBPyConnection:

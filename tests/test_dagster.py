@@ -75,8 +75,9 @@ def test_definitions_load():
     loaded = defs()
     graph = loaded.resolve_asset_graph()
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {
-        "lake_requests", "lake_quarantine", "lake_ingest_runs",
-        "requests", "daily_costs", "session_costs", "quarantine", "ingest_runs", "prices",
+        "lake_requests", "lake_quarantine", "lake_ingest_runs", "lake_usage_buckets",
+        "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
+        "quarantine", "ingest_runs", "prices",
     }
     assert {key.name for key in graph.asset_check_keys} == {
         "requests_unpriced_share_within_limit", "requests_cost_components_add_up",
@@ -88,7 +89,7 @@ def test_definitions_load():
     daily_build_job = loaded.resolve_job_def("daily_build_job")
     assert daily_build_job.partitions_def == daily_partitions
     assert {key.to_user_string() for key in daily_build_job.asset_layer.executable_asset_keys} == {
-        "requests", "daily_costs", "session_costs", "prices",
+        "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage", "prices",
     }
     assert loaded.resolve_schedule_def("nightly_ingest").cron_schedule == "30 1 * * *"
     assert loaded.resolve_schedule_def("nightly_daily_build").cron_schedule == "0 2 * * *"
@@ -109,7 +110,8 @@ def test_landing_file_to_priced_marts(tmp_path: Path):
             instance=instance, cursor=first.cursor, resources=resources(home)))
         assert not again.run_requests
 
-        lake = materialize(home, instance, "lake_requests", "lake_quarantine", "lake_ingest_runs")
+        lake = materialize(home, instance, "lake_requests", "lake_quarantine", "lake_ingest_runs",
+                           "lake_usage_buckets")
         lake_metadata = lake.asset_materializations_for_node("lake")[0].metadata
         assert lake_metadata["usage_dates"].value == [SAMPLE_DAY]
         assert lake_metadata["records_loaded"].value == 1
@@ -221,7 +223,8 @@ def test_price_change_reprices_days_not_in_the_run(tmp_path: Path):
     home = tmp_path / "home"
     two_days_of_litellm(home)
     with dg.instance_for_test() as instance:
-        materialize(home, instance, "lake_requests", "lake_quarantine", "lake_ingest_runs")
+        materialize(home, instance, "lake_requests", "lake_quarantine", "lake_ingest_runs",
+                           "lake_usage_buckets")
         for day in ("2025-01-24", "2025-01-25"):
             materialize(home, instance, "requests", partition_key=day)
         header = (PRICING_DIR / "prices.csv").read_text().splitlines()[0]

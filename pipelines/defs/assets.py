@@ -11,18 +11,21 @@ from decimal import Decimal
 import dagster as dg
 
 from pipelines.ingest import FileResult, ingest_paths
+from pipelines.sources import SOURCES
 from pipelines.warehouse import build, sql_text
 
 from .partitions import daily_partitions, partition_dates
 from .resources import LlmcostResource
 
 PREVIEW_ROWS = 10
+USAGE_SOURCES = {name for name, source in SOURCES.items() if source.table == "usage_buckets"}
 
 # Keys, not AssetSpecs, at module level: the defs loader would load a module-level spec as an
 # external asset of the same key.
 LAKE_REQUESTS = dg.AssetKey("lake_requests")
 LAKE_QUARANTINE = dg.AssetKey("lake_quarantine")
 LAKE_INGEST_RUNS = dg.AssetKey("lake_ingest_runs")
+LAKE_USAGE_BUCKETS = dg.AssetKey("lake_usage_buckets")
 
 
 @dg.multi_asset(
@@ -32,6 +35,13 @@ LAKE_INGEST_RUNS = dg.AssetKey("lake_ingest_runs")
             LAKE_REQUESTS,
             description="Canonical request rows in lake/requests/ (Parquet by source and "
             "usage_date), one row per request (source x request_id), from files under landing/.",
+            group_name="lake",
+            kinds={"parquet"},
+        ),
+        dg.AssetSpec(
+            LAKE_USAGE_BUCKETS,
+            description="Provider usage and cost export buckets in lake/usage_buckets/ (Parquet "
+            "by source and usage_date), one row per bucket version, from files under landing/.",
             group_name="lake",
             kinds={"parquet"},
         ),
@@ -73,6 +83,10 @@ def lake(context: dg.AssetExecutionContext, llmcost: LlmcostResource):
             # The lake sensor builds these partitions; keep the key and the JSON list shape.
             "usage_dates": dg.MetadataValue.json(usage_dates),
         },
+    )
+    yield dg.MaterializeResult(
+        asset_key=LAKE_USAGE_BUCKETS,
+        metadata={"files_loaded": sum(r.source in USAGE_SOURCES for r in loaded)},
     )
     yield dg.MaterializeResult(
         asset_key=LAKE_QUARANTINE,
@@ -127,7 +141,15 @@ MARTS = (
         "group by provider, model order by cost_usd desc nulls last limit $limit",
     ),
     Mart(
-        "daily_costs", ("requests",), True,
+        "usage_buckets", ("lake_usage_buckets",), False,
+        "select count(*) as row_count, "
+        "coalesce(sum(cost_usd) filter (where kind = 'usage'), 0) as usage_cost_usd, "
+        "coalesce(sum(cost_usd) filter (where kind = 'cost'), 0) as billed_usd from usage_buckets",
+        "select usage_date, provider, kind, model, team, sum(cost_usd) as cost_usd "
+        "from usage_buckets group by all order by usage_date desc, cost_usd desc limit $limit",
+    ),
+    Mart(
+        "daily_costs", ("requests", "usage_buckets"), True,
         "select count(*) as row_count, coalesce(sum(requests), 0) as requests, "
         "coalesce(sum(cost_usd), 0) as cost_usd, "
         "coalesce(sum(unpriced_requests), 0) as unpriced_requests "
@@ -141,6 +163,13 @@ MARTS = (
         "select count(*) as row_count, coalesce(sum(cost_usd), 0) as cost_usd from session_costs",
         "select source, session_id, team, feature, calls, models, cost_usd from session_costs "
         "order by cost_usd desc limit $limit",
+    ),
+    Mart(
+        "cost_coverage", ("requests", "usage_buckets"), False,
+        "select count(*) as row_count, coalesce(sum(remainder_usd), 0) as remainder_usd "
+        "from cost_coverage",
+        "select usage_date, provider, bill_basis, logs_cost_usd, bill_usd, explained_share "
+        "from cost_coverage order by usage_date desc limit $limit",
     ),
     Mart(
         "quarantine", ("lake_quarantine",), False,

@@ -18,8 +18,9 @@ ingest_job = dg.define_asset_job(
 # or the price files (rebuilt whole, once per run).
 daily_build_job = dg.define_asset_job(
     "daily_build_job",
-    selection=dg.AssetSelection.assets("requests", "daily_costs", "session_costs", "prices"),
+    selection=dg.AssetSelection.assets("requests", "usage_buckets", "daily_costs",
+                                       "session_costs", "cost_coverage", "prices"),
     partitions_def=daily_partitions,
-    description="Price and build requests and daily_costs for the partition's usage dates, then "
-    "rebuild session_costs and prices.",
+    description="Price and build requests and daily_costs for the partition's usage dates, and "
+    "rebuild usage_buckets, session_costs, cost_coverage and prices.",
 )

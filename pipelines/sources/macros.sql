@@ -120,3 +120,7 @@ CREATE OR REPLACE MACRO llm_redact(t) AS regexp_replace(regexp_replace(regexp_re
     '(AKIA|ASIA)[0-9A-Z]{16}', '[REDACTED-AWS-KEY]', 'g'),
     '([Bb]earer\s+)[A-Za-z0-9._~+/=\-]{8,}', '\1[REDACTED]', 'g'),
     '-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*(-----END [A-Z ]*PRIVATE KEY-----)?', '[REDACTED-PRIVATE-KEY]', 'g');
+
+-- Cost of a token count at an exact per-token price (DECIMAL keeps every digit).
+CREATE OR REPLACE MACRO llm_token_cost(tokens, usd_per_token) AS
+    CAST(tokens AS DECIMAL(18, 0)) * usd_per_token;

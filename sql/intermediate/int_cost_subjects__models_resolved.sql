@@ -1,8 +1,9 @@
 -- Raw model ids -> canonical model: drop the provider prefix and a Bedrock cross-region prefix,
 -- then an explicit alias wins; otherwise drop `-latest` and a dated snapshot suffix
 -- (gpt-4o-2024-08-06 -> gpt-4o, claude-haiku-4-5-20251001 -> claude-haiku-4-5).
-with requests as (
-    select * from stg_lake__requests
+-- Grain: subject_key.
+with subjects as (
+    select * from int_cost_subjects
 ),
 
 aliases as (
@@ -21,7 +22,7 @@ stripped as (
             '^(us|eu|apac|jp|au|ca|global|us-gov)\.',
             ''
         ) as model_stripped
-    from requests
+    from subjects
 ),
 
 undated as (
