@@ -26,6 +26,9 @@ from pipelines.records import iter_raw_chunks
 from pipelines.sources import SOURCES, get_source
 
 EXCERPT_CHARS = 300
+# Canonical columns an adapter may leave out (they read as NULL): only sources that bill set
+# billed_cost_usd.
+OPTIONAL_ADAPTER_COLUMNS = {"requests": ("billed_cost_usd",)}
 # Per canonical table: the dedupe key and the event time (identifiers, never user input).
 TABLES = {
     "requests": ("request_id", "occurred_at"),
@@ -175,10 +178,19 @@ class Ingestor:
             "ingested_at": ingested_at.isoformat(),
         }
         malformed_explained = 0
+        fill = None  # NULL columns for optional canonical columns the adapter leaves out
         for chunk_no, chunk in enumerate(iter_raw_chunks(path), start=1):
             con.register("raw_chunk", chunk.table)
             con.execute(RECORDS_VIEW)
             con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
+            if fill is None:
+                returned = {row[0] for row in con.execute("DESCRIBE adapter_output").fetchall()}
+                fill = ", ".join(
+                    f'CAST(NULL AS {columns[c]}) AS "{c}"'
+                    for c in OPTIONAL_ADAPTER_COLUMNS.get(source.table, ()) if c not in returned)
+            if fill:
+                con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS "
+                            f"SELECT *, {fill} FROM ({source.sql()})")
             con.execute(f"INSERT INTO batch {source.canonical_sql()}", params)
             con.execute(
                 "INSERT INTO rejects "

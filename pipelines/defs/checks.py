@@ -79,6 +79,7 @@ def requests_cost_components_add_up(
     _, rows = llmcost.query(
         "select count(*) from requests "
         "where usage_date between $first_date and $last_date and is_priced "
+        "and price_source is distinct from 'billed' "
         "and cost_usd is distinct from input_cost_usd + cache_read_cost_usd "
         "+ cache_write_cost_usd + output_cost_usd + tool_cost_usd",
         window,

@@ -30,6 +30,7 @@ SELECT
     reasoning_output_tokens,
     web_search_calls,
     reported_cost_usd,
+    billed_cost_usd,
     usage_raw,
     $source_file AS source_file,
     source_line,

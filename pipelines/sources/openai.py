@@ -7,6 +7,9 @@ OBJECTS = {"chat.completion", "response", "chat.completion.chunk", "text_complet
 
 def signature(record: dict) -> float:
     body = body_of(record)
+    # OpenRouter answers in the OpenAI shape but names its upstream and uses gen- ids.
+    if isinstance(body.get("provider"), str) and str(body.get("id") or "").startswith("gen-"):
+        return 0.25
     if body.get("object") in OBJECTS and isinstance(body.get("usage"), dict):
         return 1.0
     if body.get("object") in OBJECTS:

@@ -62,8 +62,11 @@ costed as (
         case when is_gateway_cache_hit then 0 else
             llm_token_cost(web_search_calls, coalesce(web_search_usd_per_call, 0))
         end as tool_cost_usd,
+        -- The biller's own statement is the price (OpenRouter): it wins over price rows.
+        billed_cost_usd is not null and not is_gateway_cache_hit as is_billed,
         case
             when is_gateway_cache_hit then null
+            when billed_cost_usd is not null then null
             when no_price_reason is not null then no_price_reason
             when web_search_calls > 0 and web_search_usd_per_call is null
                 then 'no per-call web search price for ' || provider || '/' || model
@@ -73,11 +76,21 @@ costed as (
 
 final as (
     select
-        * exclude (no_price_reason),
+        * exclude (no_price_reason, is_billed, price_id, price_source, input_cost_usd,
+                   cache_read_cost_usd, cache_write_cost_usd, output_cost_usd, tool_cost_usd),
+        case when not is_billed then price_id end as price_id,
+        case when is_billed then 'billed' else price_source end as price_source,
+        case when not is_billed then input_cost_usd end as input_cost_usd,
+        case when not is_billed then cache_read_cost_usd end as cache_read_cost_usd,
+        case when not is_billed then cache_write_cost_usd end as cache_write_cost_usd,
+        case when not is_billed then output_cost_usd end as output_cost_usd,
+        case when not is_billed then tool_cost_usd end as tool_cost_usd,
         unpriced_reason is null as is_priced,
-        case when unpriced_reason is null then
-            cast(input_cost_usd + cache_read_cost_usd + cache_write_cost_usd + output_cost_usd
-                + tool_cost_usd as decimal(38, 12))
+        case
+            when is_billed then cast(billed_cost_usd as decimal(38, 12))
+            when unpriced_reason is null then
+                cast(input_cost_usd + cache_read_cost_usd + cache_write_cost_usd + output_cost_usd
+                    + tool_cost_usd as decimal(38, 12))
         end as cost_usd
     from costed
 )

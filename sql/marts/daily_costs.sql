@@ -44,6 +44,8 @@ log_rows as (
         cast(coalesce(sum(cache_write_cost_usd) filter (where is_priced), 0) as decimal(38, 12)) as cache_write_cost_usd,
         cast(coalesce(sum(output_cost_usd) filter (where is_priced), 0) as decimal(38, 12)) as output_cost_usd,
         cast(coalesce(sum(tool_cost_usd) filter (where is_priced), 0) as decimal(38, 12)) as tool_cost_usd,
+        cast(coalesce(sum(cost_usd) filter (where price_source = 'billed'), 0)
+            as decimal(38, 12)) as billed_cost_usd,
         cast(coalesce(sum(cost_usd), 0) as decimal(38, 12)) as cost_usd,
         sum(reported_cost_usd) as reported_cost_usd
     from requests

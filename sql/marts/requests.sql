@@ -46,6 +46,7 @@ final as (
         cast(tool_cost_usd as decimal(38, 12)) as tool_cost_usd,
         cost_usd,
         reported_cost_usd,
+        billed_cost_usd,
         is_priced,
         unpriced_reason,
         price_id,

@@ -35,6 +35,7 @@ final as (
         reasoning_output_tokens,
         web_search_calls,
         reported_cost_usd,
+        billed_cost_usd,
         usage_raw,
         source_file,
         source_line,
