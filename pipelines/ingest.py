@@ -42,12 +42,12 @@ Progress = Callable[[str], None]
 
 UNREADABLE_FILE_ERRORS = (OSError, EOFError, zlib.error)
 
-# The adapters read `records`: the chunk's lines that parse as a JSON object.
-RECORDS_VIEW = """
+# The adapters read `records`: the chunk's records that parsed as a JSON object (valid JSON
+# whose text starts with "{" is an object; no second parse to ask).
+IS_OBJECT = "doc IS NOT NULL AND starts_with(ltrim(raw), '{')"
+RECORDS_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW records AS
-SELECT source_line, raw, doc FROM (
-    SELECT source_line, raw, TRY_CAST(raw AS JSON) AS doc FROM raw_chunk WHERE read_error IS NULL
-) WHERE doc IS NOT NULL AND json_type(doc) = 'OBJECT'
+SELECT source_line, raw, doc FROM chunk WHERE {IS_OBJECT}
 """
 
 
@@ -162,15 +162,28 @@ class Ingestor:
         columns = schema.duckdb_columns(source.table)
         key, _ = TABLES[source.table]
         column_defs = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE batch ({column_defs}, "
-            "problems STRUCT(code VARCHAR, reason VARCHAR)[])"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE batch ({column_defs})")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE rejects (source_line BIGINT, source_item BIGINT, "
             "request_id VARCHAR, "
             "reason_code VARCHAR, reason VARCHAR, excerpt VARCHAR)"
         )
+        # One chunk of records at a time; `doc` is parsed once here (TRY_CAST validates) and
+        # every view below reads it without parsing the text again.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE chunk (source_line BIGINT, raw VARCHAR, "
+            "read_error VARCHAR, doc JSON)"
+        )
+        con.execute(RECORDS_VIEW)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
+        returned = {row[0] for row in con.execute("DESCRIBE adapter_output").fetchall()}
+        fill = ", ".join(
+            f'CAST(NULL AS {columns[c]}) AS "{c}"'
+            for c in OPTIONAL_ADAPTER_COLUMNS.get(source.table, ()) if c not in returned)
+        if fill:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS "
+                        f"SELECT *, {fill} FROM ({source.sql()})")
+        canonical = source.canonical_sql()
         params = {
             "source": source.name,
             "source_file": str(path),
@@ -178,35 +191,33 @@ class Ingestor:
             "ingested_at": ingested_at.isoformat(),
         }
         malformed_explained = 0
-        fill = None  # NULL columns for optional canonical columns the adapter leaves out
         for chunk_no, chunk in enumerate(iter_raw_chunks(path), start=1):
-            con.register("raw_chunk", chunk.table)
-            con.execute(RECORDS_VIEW)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
-            if fill is None:
-                returned = {row[0] for row in con.execute("DESCRIBE adapter_output").fetchall()}
-                fill = ", ".join(
-                    f'CAST(NULL AS {columns[c]}) AS "{c}"'
-                    for c in OPTIONAL_ADAPTER_COLUMNS.get(source.table, ()) if c not in returned)
-            if fill:
-                con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS "
-                            f"SELECT *, {fill} FROM ({source.sql()})")
-            con.execute(f"INSERT INTO batch {source.canonical_sql()}", params)
+            con.register("raw_arrow", chunk.table)
+            con.execute("DELETE FROM chunk")
+            con.execute(
+                "INSERT INTO chunk SELECT source_line, raw, read_error, "
+                "CASE WHEN read_error IS NULL THEN TRY_CAST(raw AS JSON) END FROM raw_arrow"
+            )
+            con.unregister("raw_arrow")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
             con.execute(
                 "INSERT INTO rejects "
-                f"SELECT batch.source_line, batch.source_item, batch.{key}, "
-                "       batch.problems[1].code, "
-                "       array_to_string(list_transform(batch.problems, lambda p: p.reason), '; '), "
-                "       llm_redact(left(raw_chunk.raw, ?)) "
-                "FROM batch JOIN raw_chunk ON raw_chunk.source_line = batch.source_line "
-                "WHERE len(batch.problems) > 0",
+                f"SELECT chunk_out.source_line, chunk_out.source_item, chunk_out.{key}, "
+                "       chunk_out.problems[1].code, "
+                "       array_to_string(list_transform(chunk_out.problems, lambda p: p.reason), "
+                "                       '; '), "
+                "       llm_redact(left(chunk.raw, ?)) "
+                "FROM chunk_out JOIN chunk ON chunk.source_line = chunk_out.source_line "
+                "WHERE len(chunk_out.problems) > 0",
                 [EXCERPT_CHARS],
             )
-            con.execute("DELETE FROM batch WHERE len(problems) > 0")
+            con.execute(
+                "INSERT INTO batch SELECT * EXCLUDE (problems) FROM chunk_out "
+                "WHERE len(problems) = 0")
             malformed_explained = self._reject_unparsable(malformed_explained)
-            con.unregister("raw_chunk")
             if progress:
                 progress(f"{path.name}: chunk {chunk_no}, {chunk.table.num_rows:,} records")
+        con.execute("DROP TABLE IF EXISTS chunk_out")
 
         duplicates = self._mark_duplicates(source.name, source.table)
         return self._write(path, source.name, source.table, sha, run_id, ingested_at, duplicates)
@@ -215,9 +226,7 @@ class Ingestor:
         """Quarantine records of the current chunk that are not a JSON object, with the parser's
         own message for the first MAX_EXPLAINED_MALFORMED of them."""
         rows = self.con.execute(
-            "SELECT source_line, raw, read_error FROM raw_chunk "
-            "WHERE read_error IS NOT NULL OR TRY_CAST(raw AS JSON) IS NULL "
-            "   OR json_type(TRY_CAST(raw AS JSON)) <> 'OBJECT'"
+            f"SELECT source_line, raw, read_error FROM chunk WHERE NOT ({IS_OBJECT})"
         ).fetchall()
         rejected = []
         for source_line, raw, read_error in rows:
@@ -301,7 +310,7 @@ class Ingestor:
             target = staging / table / f"source={source}"
             target.mkdir(parents=True, exist_ok=True)
             con.execute(
-                f"COPY (SELECT * EXCLUDE (source, problems) FROM batch) TO '{_sql_path(target)}' "
+                f"COPY (SELECT * EXCLUDE (source) FROM batch) TO '{_sql_path(target)}' "
                 "(FORMAT parquet, PARTITION_BY (usage_date), COMPRESSION zstd, "
                 "FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)"
             )

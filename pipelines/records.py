@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
-CHUNK_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 128 * 1024 * 1024
 
 RAW_SCHEMA = pa.schema(
     [
@@ -138,6 +139,7 @@ def _iter_csv_rows(path: Path) -> Iterator[RawChunk]:
 
 
 def _chunk_table(lines: list[str], errors: list[str | None] | None, first_line: int) -> RawChunk:
+    """The slow path: lines already split in Python (documents, or a chunk with bad UTF-8)."""
     positions, texts, read_errors = [], [], []
     blank = 0
     for offset, text in enumerate(lines):
@@ -155,22 +157,51 @@ def _chunk_table(lines: list[str], errors: list[str | None] | None, first_line: 
     return RawChunk(table, blank)
 
 
-def _decode_lines(block: bytes) -> tuple[list[str], list[str | None] | None]:
+def _lines_chunk(block: bytes, first_line: int) -> tuple[RawChunk, int]:
+    """Whole lines, each ending in a newline (the last may not) -> a chunk, built over the
+    block's own bytes: newline offsets come from numpy and the Arrow string array is laid over
+    the buffer, so there is no Python object per line. Each record keeps its line break (JSON
+    ignores it); blank lines are dropped here. Returns the chunk and the block's line count."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10) + 1
+    if not len(ends) or ends[-1] != len(block):
+        ends = np.append(ends, len(block))
+    offsets = np.concatenate(([0], ends)).astype(np.int64)
+    count = len(ends)
+    lines = pa.LargeStringArray.from_buffers(
+        count, pa.py_buffer(offsets), pa.py_buffer(block))
     try:
-        text = block.decode("utf-8")
-    except UnicodeDecodeError:
-        # Slow path only for a chunk that holds invalid bytes: find the bad lines one by one.
-        texts: list[str] = []
-        errors: list[str | None] = []
-        for line in block.split(b"\n"):
-            try:
-                texts.append(line.decode("utf-8"))
-                errors.append(None)
-            except UnicodeDecodeError as exc:
-                texts.append(line.decode("utf-8", errors="replace"))
-                errors.append(f"invalid UTF-8 at byte {exc.start}")
-        return [t.rstrip("\r") for t in texts], errors
-    return [t.rstrip("\r") for t in text.split("\n")], None
+        lines.validate(full=True)
+    except pa.ArrowInvalid:
+        texts, errors = _decode_lines(block.removesuffix(b"\n"))
+        return _chunk_table(texts, errors, first_line), count
+    # A blank line is at most "\r\n" plus spaces: only short lines need the string check.
+    lengths = np.diff(offsets)
+    blank = np.zeros(count, dtype=bool)
+    for index in np.flatnonzero(lengths <= 16):
+        blank[index] = not block[offsets[index]:offsets[index + 1]].strip()
+    keep = ~blank
+    positions = np.arange(first_line, first_line + count, dtype=np.int64)
+    table = pa.table(
+        [pa.array(positions[keep]), lines.filter(pa.array(keep)).cast(pa.string()),
+         pa.nulls(int(keep.sum()), pa.string())],
+        schema=RAW_SCHEMA,
+    )
+    return RawChunk(table, int(blank.sum())), count
+
+
+def _decode_lines(block: bytes) -> tuple[list[str], list[str | None]]:
+    """Slow path for a chunk holding invalid UTF-8: find the bad lines one by one."""
+    texts: list[str] = []
+    errors: list[str | None] = []
+    for line in block.split(b"\n"):
+        try:
+            texts.append(line.decode("utf-8"))
+            errors.append(None)
+        except UnicodeDecodeError as exc:
+            texts.append(line.decode("utf-8", errors="replace"))
+            errors.append(f"invalid UTF-8 at byte {exc.start}")
+    return [t.rstrip("\r") for t in texts], errors
 
 
 def _iter_lines(path: Path, chunk_bytes: int) -> Iterator[RawChunk]:
@@ -187,12 +218,11 @@ def _iter_lines(path: Path, chunk_bytes: int) -> Iterator[RawChunk]:
                 carry = block
                 continue
             carry = block[cut + 1 :]
-            lines, errors = _decode_lines(block[:cut])
-            yield _chunk_table(lines, errors, next_line)
-            next_line += len(lines)
+            chunk, count = _lines_chunk(block[: cut + 1], next_line)
+            yield chunk
+            next_line += count
     if carry:
-        lines, errors = _decode_lines(carry)
-        yield _chunk_table(lines, errors, next_line)
+        yield _lines_chunk(carry, next_line)[0]
 
 
 def _iter_json_document(path: Path, layout: str) -> Iterator[RawChunk]:

@@ -60,7 +60,7 @@ SELECT
         CASE WHEN bucket_end <= bucket_start
             THEN llm_problem('bad_timestamp', 'bucket ends before it starts') END,
         CASE WHEN kind = 'usage' AND input_tokens IS NULL AND output_tokens IS NULL
-                AND requests IS NULL
+                AND requests IS NULL AND quantity IS NULL AND web_search_calls IS NULL
                 AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
             THEN llm_problem('missing_field', 'usage bucket without token or request counts') END,
         CASE WHEN kind = 'cost' AND billed_cost_usd IS NULL

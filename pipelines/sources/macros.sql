@@ -4,7 +4,8 @@
 -- A whole, non-fractional number from a JSON value: JSON numbers, and digit strings because
 -- OTLP/JSON and some loggers write 64-bit integers as strings.
 CREATE OR REPLACE MACRO llm_int(j) AS CASE
-    WHEN json_type(j) IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+    WHEN json_type(j) IN ('UBIGINT', 'BIGINT') THEN TRY_CAST(j AS BIGINT)
+    WHEN json_type(j) = 'DOUBLE'
          AND TRY_CAST(j AS DOUBLE) = TRY_CAST(j AS BIGINT) THEN TRY_CAST(j AS BIGINT)
     WHEN json_type(j) = 'VARCHAR' AND regexp_full_match(j ->> '$', '-?[0-9]{1,18}')
          THEN TRY_CAST(j ->> '$' AS BIGINT)
