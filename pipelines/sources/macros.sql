@@ -92,8 +92,9 @@ CREATE OR REPLACE MACRO llm_tag_map(tags) AS map_from_entries(
 CREATE OR REPLACE MACRO llm_provider(p, model) AS CASE
     WHEN lower(p) IN ('openai', 'text-completion-openai') THEN 'openai'
     WHEN lower(p) = 'anthropic' THEN 'anthropic'
-    WHEN lower(p) IN ('gemini', 'vertex_ai', 'vertex_ai_beta', 'google', 'gcp.gemini', 'gcp.vertex_ai', 'gcp.gen_ai') THEN 'google'
-    WHEN lower(p) IN ('bedrock', 'bedrock_converse', 'aws.bedrock', 'aws_bedrock') THEN 'aws_bedrock'
+    WHEN lower(p) IN ('gemini', 'vertex_ai', 'vertex_ai_beta', 'google', 'gcp.gemini', 'gcp.vertex_ai', 'gcp.gen_ai', 'vertexai') THEN 'google'
+    -- OpenInference llm.provider / llm.system spell AWS and Vertex without dots.
+    WHEN lower(p) IN ('bedrock', 'bedrock_converse', 'aws.bedrock', 'aws_bedrock', 'aws') THEN 'aws_bedrock'
     WHEN lower(p) IN ('azure', 'azure_ai', 'azure.ai.openai') THEN 'azure_openai'
     WHEN lower(p) = 'openrouter' THEN 'openrouter'
     WHEN p IS NOT NULL AND p <> '' THEN lower(p)
