@@ -189,32 +189,36 @@ def test_priority_tier_without_price_row_is_unpriced_not_zero(anthropic_home):
 
 
 @pytest.mark.parametrize(
-    ("request_id", "tokens"),
+    ("request_id", "tokens", "cost"),
     [
+        # Bedrock claude-haiku-4-5: $1.10 input, $0.11 read, $1.375 5m write, $5.50 output.
         (BEDROCK_READ_ID, {"input_tokens": 3 + 9511, "cache_read_input_tokens": 9511,
-                           "cache_creation_input_tokens": 0, "output_tokens": 1944}),
+                           "cache_creation_input_tokens": 0, "output_tokens": 1944},
+         Decimal("0.01174151")),
         (BEDROCK_WRITE_ID, {"input_tokens": 3 + 9511 + 1956, "cache_read_input_tokens": 9511,
-                            "cache_creation_input_tokens": 1956, "output_tokens": 44}),
+                            "cache_creation_input_tokens": 1956, "output_tokens": 44},
+         Decimal("0.00398101")),
     ],
     ids=["cache_read", "cache_write"],
 )
-def test_claude_on_bedrock_is_aws_billed_and_unpriced(anthropic_home, request_id, tokens):
+def test_claude_on_bedrock_is_aws_billed_at_bedrock_prices(anthropic_home, request_id, tokens,
+                                                            cost):
     row = request_row(anthropic_home, request_id)
     assert row["provider"] == "aws_bedrock"
     assert row["model_raw"] == "claude-haiku-4-5-20251001"
     assert row["model"] == "claude-haiku-4-5"
     assert row["service_tier"] == "standard"  # Bedrock bodies carry no service_tier
     assert {name: row[name] for name in tokens} == tokens
-    assert row["is_priced"] is False
-    assert row["cost_usd"] is None
-    assert row["unpriced_reason"] == "no price for model aws_bedrock/claude-haiku-4-5"
+    assert row["is_priced"] is True
+    assert row["price_id"] == "aws_bedrock/claude-haiku-4-5/standard/0/2025-10-15"
+    assert row["cost_usd"] == cost
 
 
-def test_unpriced_bedrock_calls_are_counted_in_daily_costs(anthropic_home):
+def test_bedrock_calls_are_counted_in_daily_costs_under_aws(anthropic_home):
     (day,) = query(anthropic_home, "SELECT * FROM daily_costs WHERE provider = 'aws_bedrock'")
     assert day["requests"] == 2
-    assert day["unpriced_requests"] == 2
-    assert day["unpriced_input_tokens"] == 9514 + 11470
+    assert day["unpriced_requests"] == 0
+    assert day["cost_usd"] == Decimal("0.01174151") + Decimal("0.00398101")
 
 
 def test_bare_body_without_envelope_is_quarantined(home, tmp_path):

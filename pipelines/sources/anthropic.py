@@ -2,9 +2,13 @@
 
 from pipelines.sources.base import Source, body_of
 
+BEDROCK_PROVIDERS = {"aws_bedrock", "bedrock", "aws.bedrock", "aws"}
+
 
 def signature(record: dict) -> float:
     body = body_of(record)
+    if str(record.get("provider", "")).lower() in BEDROCK_PROVIDERS:
+        return 0.5  # Claude on Bedrock: the bedrock adapter reads the same body
     usage = body.get("usage")
     if body.get("type") == "message" and isinstance(usage, dict):
         # Claude on Bedrock InvokeModel has the same body; an aws_bedrock envelope says so.
