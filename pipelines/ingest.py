@@ -9,6 +9,7 @@ no-op; records already in the lake under another file are counted as duplicates.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
 import zlib
@@ -17,12 +18,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from pipelines import db, schema
 from pipelines.detect import UndetectedFormat, detect
 from pipelines.lake import INGEST_RUNS, QUARANTINE, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import Home
-from pipelines.records import iter_raw_chunks
+from pipelines.records import RAW_SCHEMA, iter_raw_chunks
 from pipelines.sources import SOURCES, get_source
 
 EXCERPT_CHARS = 300
@@ -42,12 +45,19 @@ Progress = Callable[[str], None]
 
 UNREADABLE_FILE_ERRORS = (OSError, EOFError, zlib.error)
 
-# The adapters read `records`: the chunk's records that parsed as a JSON object (valid JSON
-# whose text starts with "{" is an object; no second parse to ask).
-IS_OBJECT = "doc IS NOT NULL AND starts_with(ltrim(raw), '{')"
+# The adapters read `records`: the chunk's records that look like a JSON object, read straight
+# from the chunk's Arrow table (no copy). `doc` is the record's text, parsed once by the adapter;
+# only when that parse fails on malformed JSON is the chunk re-read with each record validated
+# (a second parse), so bad records drop out and are explained by _reject_unparsable.
+LOOKS_LIKE_OBJECT = "read_error IS NULL AND starts_with(ltrim(raw), '{')"
 RECORDS_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW records AS
-SELECT source_line, raw, doc FROM chunk WHERE {IS_OBJECT}
+SELECT source_line, raw, raw AS doc FROM raw_arrow WHERE {LOOKS_LIKE_OBJECT}
+"""
+VALIDATED_RECORDS_VIEW = f"""
+CREATE OR REPLACE TEMP VIEW records AS
+SELECT source_line, raw, raw AS doc FROM raw_arrow
+WHERE {LOOKS_LIKE_OBJECT} AND json_valid(raw)
 """
 
 
@@ -168,12 +178,10 @@ class Ingestor:
             "request_id VARCHAR, "
             "reason_code VARCHAR, reason VARCHAR, excerpt VARCHAR)"
         )
-        # One chunk of records at a time; `doc` is parsed once here (TRY_CAST validates) and
-        # every view below reads it without parsing the text again.
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE chunk (source_line BIGINT, raw VARCHAR, "
-            "read_error VARCHAR, doc JSON)"
-        )
+        chunks = iter_raw_chunks(path)
+        first = next(chunks, None)
+        # The views bind to the name raw_arrow; each chunk is registered under it in turn.
+        con.register("raw_arrow", first.table if first else RAW_SCHEMA.empty_table())
         con.execute(RECORDS_VIEW)
         con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
         returned = {row[0] for row in con.execute("DESCRIBE adapter_output").fetchall()}
@@ -191,30 +199,32 @@ class Ingestor:
             "ingested_at": ingested_at.isoformat(),
         }
         malformed_explained = 0
-        for chunk_no, chunk in enumerate(iter_raw_chunks(path), start=1):
+        for chunk_no, chunk in enumerate(itertools.chain([first] if first else [], chunks),
+                                         start=1):
             con.register("raw_arrow", chunk.table)
-            con.execute("DELETE FROM chunk")
-            con.execute(
-                "INSERT INTO chunk SELECT source_line, raw, read_error, "
-                "CASE WHEN read_error IS NULL THEN TRY_CAST(raw AS JSON) END FROM raw_arrow"
-            )
-            con.unregister("raw_arrow")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
+            validated = False
+            try:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
+            except duckdb.Error:
+                validated = True
+                con.execute(VALIDATED_RECORDS_VIEW)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
+                con.execute(RECORDS_VIEW)
             con.execute(
                 "INSERT INTO rejects "
                 f"SELECT chunk_out.source_line, chunk_out.source_item, chunk_out.{key}, "
                 "       chunk_out.problems[1].code, "
                 "       array_to_string(list_transform(chunk_out.problems, lambda p: p.reason), "
                 "                       '; '), "
-                "       llm_redact(left(chunk.raw, ?)) "
-                "FROM chunk_out JOIN chunk ON chunk.source_line = chunk_out.source_line "
+                "       llm_redact(left(raw_arrow.raw, ?)) "
+                "FROM chunk_out JOIN raw_arrow ON raw_arrow.source_line = chunk_out.source_line "
                 "WHERE len(chunk_out.problems) > 0",
                 [EXCERPT_CHARS],
             )
             con.execute(
                 "INSERT INTO batch SELECT * EXCLUDE (problems) FROM chunk_out "
                 "WHERE len(problems) = 0")
-            malformed_explained = self._reject_unparsable(malformed_explained)
+            malformed_explained = self._reject_unparsable(malformed_explained, validated)
             if progress:
                 progress(f"{path.name}: chunk {chunk_no}, {chunk.table.num_rows:,} records")
         con.execute("DROP TABLE IF EXISTS chunk_out")
@@ -222,11 +232,12 @@ class Ingestor:
         duplicates = self._mark_duplicates(source.name, source.table)
         return self._write(path, source.name, source.table, sha, run_id, ingested_at, duplicates)
 
-    def _reject_unparsable(self, explained: int) -> int:
+    def _reject_unparsable(self, explained: int, validated: bool) -> int:
         """Quarantine records of the current chunk that are not a JSON object, with the parser's
         own message for the first MAX_EXPLAINED_MALFORMED of them."""
+        valid = f"{LOOKS_LIKE_OBJECT} AND json_valid(raw)" if validated else LOOKS_LIKE_OBJECT
         rows = self.con.execute(
-            f"SELECT source_line, raw, read_error FROM chunk WHERE NOT ({IS_OBJECT})"
+            f"SELECT source_line, raw, read_error FROM raw_arrow WHERE NOT ({valid})"
         ).fetchall()
         rejected = []
         for source_line, raw, read_error in rows:

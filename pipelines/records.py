@@ -24,6 +24,7 @@ import polars as pl
 import pyarrow as pa
 
 CHUNK_BYTES = 128 * 1024 * 1024
+BATCH_ROWS = 4096
 
 RAW_SCHEMA = pa.schema(
     [
@@ -157,7 +158,7 @@ def _chunk_table(lines: list[str], errors: list[str | None] | None, first_line: 
     return RawChunk(table, blank)
 
 
-def _lines_chunk(block: bytes, first_line: int) -> tuple[RawChunk, int]:
+def _lines_chunk(block: bytes | memoryview, first_line: int) -> tuple[RawChunk, int]:
     """Whole lines, each ending in a newline (the last may not) -> a chunk, built over the
     block's own bytes: newline offsets come from numpy and the Arrow string array is laid over
     the buffer, so there is no Python object per line. Each record keeps its line break (JSON
@@ -173,21 +174,23 @@ def _lines_chunk(block: bytes, first_line: int) -> tuple[RawChunk, int]:
     try:
         lines.validate(full=True)
     except pa.ArrowInvalid:
-        texts, errors = _decode_lines(block.removesuffix(b"\n"))
+        texts, errors = _decode_lines(bytes(block).removesuffix(b"\n"))
         return _chunk_table(texts, errors, first_line), count
     # A blank line is at most "\r\n" plus spaces: only short lines need the string check.
     lengths = np.diff(offsets)
     blank = np.zeros(count, dtype=bool)
     for index in np.flatnonzero(lengths <= 16):
-        blank[index] = not block[offsets[index]:offsets[index + 1]].strip()
-    keep = ~blank
+        blank[index] = not bytes(block[offsets[index]:offsets[index + 1]]).strip()
     positions = np.arange(first_line, first_line + count, dtype=np.int64)
+    blanks = int(blank.sum())
+    if blanks:
+        keep = ~blank
+        positions, lines = positions[keep], lines.filter(pa.array(keep))
     table = pa.table(
-        [pa.array(positions[keep]), lines.filter(pa.array(keep)).cast(pa.string()),
-         pa.nulls(int(keep.sum()), pa.string())],
+        [pa.array(positions), lines.cast(pa.string()), pa.nulls(count - blanks, pa.string())],
         schema=RAW_SCHEMA,
     )
-    return RawChunk(table, int(blank.sum())), count
+    return RawChunk(table, blanks), count
 
 
 def _decode_lines(block: bytes) -> tuple[list[str], list[str | None]]:
@@ -218,7 +221,7 @@ def _iter_lines(path: Path, chunk_bytes: int) -> Iterator[RawChunk]:
                 carry = block
                 continue
             carry = block[cut + 1 :]
-            chunk, count = _lines_chunk(block[: cut + 1], next_line)
+            chunk, count = _lines_chunk(memoryview(block)[: cut + 1], next_line)
             yield chunk
             next_line += count
     if carry:
@@ -257,11 +260,15 @@ def _iter_json_document(path: Path, layout: str) -> Iterator[RawChunk]:
 
 
 def iter_raw_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawChunk]:
-    """Yield the records of ``path`` as Arrow tables (source_line, raw, read_error)."""
+    """Yield the records of ``path`` as Arrow tables (source_line, raw, read_error), each cut
+    into record batches (zero-copy slices) so DuckDB scans a chunk on every core."""
     layout = _layout(path)
     if layout == "lines":
-        yield from _iter_lines(path, chunk_bytes)
+        chunks = _iter_lines(path, chunk_bytes)
     elif layout == "csv":
-        yield from _iter_csv(path)
+        chunks = _iter_csv(path)
     else:
-        yield from _iter_json_document(path, layout)
+        chunks = _iter_json_document(path, layout)
+    for chunk in chunks:
+        batches = chunk.table.to_batches(max_chunksize=BATCH_ROWS)
+        yield RawChunk(pa.Table.from_batches(batches, schema=RAW_SCHEMA), chunk.blank_lines)

@@ -37,30 +37,40 @@ SELECT
     coalesce(source_item, 0) AS source_item,
     $file_sha256 AS file_sha256,
     CAST($ingested_at AS TIMESTAMPTZ) AS ingested_at,
-    list_concat(problems, list_filter([
-        CASE WHEN request_id IS NULL THEN llm_problem('missing_field', 'no request id') END,
-        CASE WHEN model_raw IS NULL THEN llm_problem('missing_field', 'no model') END,
-        CASE WHEN occurred_at IS NULL AND len(list_filter(problems, lambda p: p.code IN
-                ('naive_timestamp', 'bad_timestamp', 'missing_timestamp'))) = 0
-            THEN llm_problem('missing_field', 'no timestamp') END,
-        CASE WHEN occurred_at > now() + INTERVAL 1 DAY
-            THEN llm_problem('bad_timestamp', 'occurred_at ' || CAST(occurred_at AS VARCHAR) || ' is in the future') END,
-        CASE WHEN input_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
-            THEN llm_problem('missing_field', 'no input token count') END,
-        CASE WHEN output_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
-            THEN llm_problem('missing_field', 'no output token count') END,
-        CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
-            AND cache_read_input_tokens + cache_creation_input_tokens > input_tokens
-            THEN llm_problem('inconsistent_tokens', 'cache reads + writes ('
-                || CAST(cache_read_input_tokens + cache_creation_input_tokens AS VARCHAR)
-                || ') exceed input tokens (' || CAST(input_tokens AS VARCHAR) || ')') END,
-        CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
-            AND reasoning_output_tokens > output_tokens
-            THEN llm_problem('inconsistent_tokens', 'reasoning tokens ('
-                || CAST(reasoning_output_tokens AS VARCHAR) || ') exceed output tokens ('
-                || CAST(output_tokens AS VARCHAR) || ')') END,
-        CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
-            AND cache_creation_1h_input_tokens > cache_creation_input_tokens
-            THEN llm_problem('inconsistent_tokens', '1-hour cache writes exceed all cache writes') END
-    ], lambda p: p IS NOT NULL)) AS problems
+    -- Most rows are clean: the reasons list is only built for a row that fails a check.
+    CASE WHEN len(problems) = 0
+            AND request_id IS NOT NULL AND model_raw IS NOT NULL AND occurred_at IS NOT NULL
+            AND occurred_at <= now() + INTERVAL 1 DAY
+            AND input_tokens IS NOT NULL AND output_tokens IS NOT NULL
+            AND cache_read_input_tokens + cache_creation_input_tokens <= input_tokens
+            AND reasoning_output_tokens <= output_tokens
+            AND cache_creation_1h_input_tokens <= cache_creation_input_tokens
+        THEN []::STRUCT(code VARCHAR, reason VARCHAR)[]
+        ELSE list_concat(problems, list_filter([
+            CASE WHEN request_id IS NULL THEN llm_problem('missing_field', 'no request id') END,
+            CASE WHEN model_raw IS NULL THEN llm_problem('missing_field', 'no model') END,
+            CASE WHEN occurred_at IS NULL AND len(list_filter(problems, lambda p: p.code IN
+                    ('naive_timestamp', 'bad_timestamp', 'missing_timestamp'))) = 0
+                THEN llm_problem('missing_field', 'no timestamp') END,
+            CASE WHEN occurred_at > now() + INTERVAL 1 DAY
+                THEN llm_problem('bad_timestamp', 'occurred_at ' || CAST(occurred_at AS VARCHAR) || ' is in the future') END,
+            CASE WHEN input_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
+                THEN llm_problem('missing_field', 'no input token count') END,
+            CASE WHEN output_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
+                THEN llm_problem('missing_field', 'no output token count') END,
+            CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
+                AND cache_read_input_tokens + cache_creation_input_tokens > input_tokens
+                THEN llm_problem('inconsistent_tokens', 'cache reads + writes ('
+                    || CAST(cache_read_input_tokens + cache_creation_input_tokens AS VARCHAR)
+                    || ') exceed input tokens (' || CAST(input_tokens AS VARCHAR) || ')') END,
+            CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
+                AND reasoning_output_tokens > output_tokens
+                THEN llm_problem('inconsistent_tokens', 'reasoning tokens ('
+                    || CAST(reasoning_output_tokens AS VARCHAR) || ') exceed output tokens ('
+                    || CAST(output_tokens AS VARCHAR) || ')') END,
+            CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
+                AND cache_creation_1h_input_tokens > cache_creation_input_tokens
+                THEN llm_problem('inconsistent_tokens', '1-hour cache writes exceed all cache writes') END
+        ], lambda p: p IS NOT NULL))
+    END AS problems
 FROM adapter_output

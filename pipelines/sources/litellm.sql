@@ -3,7 +3,9 @@
 -- JSON-encoded *strings*, naive UTC timestamps, `spend`) and the StandardLoggingPayload callback
 -- (real objects, epoch-second floats, `response_cost`). `spend` is what LiteLLM claimed, kept as
 -- reported_cost_usd; the warehouse prices the tokens itself.
-WITH fields AS (
+-- Performance: the record is parsed once; metadata/request_tags are read as text (an encoded
+-- string unescapes, an object comes back as its JSON text) and parsed once more with try().
+WITH parsed AS (
     SELECT
         source_line,
         from_json(doc, '{
@@ -15,9 +17,10 @@ WITH fields AS (
             "model": "VARCHAR", "model_group": "VARCHAR", "custom_llm_provider": "VARCHAR",
             "user": "VARCHAR", "team_id": "VARCHAR", "organization_id": "VARCHAR",
             "end_user": "VARCHAR", "session_id": "VARCHAR", "trace_id": "VARCHAR",
-            "status": "VARCHAR", "metadata": "JSON", "request_tags": "JSON", "cache_hit": "JSON",
-            "hidden_params": {"litellm_model_name": "VARCHAR", "usage_object": "JSON"},
-            "response": {"usage": "JSON"}
+            "status": "VARCHAR", "metadata": "VARCHAR", "request_tags": "VARCHAR",
+            "cache_hit": "VARCHAR",
+            "hidden_params": {"litellm_model_name": "VARCHAR", "usage_object": "VARCHAR"},
+            "response": {"usage": "VARCHAR"}
         }') AS f
     FROM records
 ),
@@ -26,37 +29,35 @@ decoded AS (
     SELECT
         source_line,
         f,
-        llm_unwrap(f.metadata) AS metadata_json,
-        llm_unwrap(f.request_tags) AS tags_json,
-        list_filter([
-            llm_unwrap_problem('metadata', f.metadata),
-            llm_unwrap_problem('request_tags', f.request_tags)
-        ], lambda p: p IS NOT NULL) AS decode_problems
-    FROM fields
-),
-
-metadata AS (
-    SELECT
-        *,
-        from_json(metadata_json, '{
+        try(from_json(f.metadata, '{
             "user_api_key_team_id": "VARCHAR", "user_api_key_team_alias": "VARCHAR",
             "user_api_key_user_id": "VARCHAR", "user_api_key_end_user_id": "VARCHAR",
-            "user_api_key_hash": "VARCHAR", "user_api_key": "VARCHAR",
+            "user_api_key_hash": "VARCHAR",
             "user_api_key_project_id": "VARCHAR", "user_api_key_project_alias": "VARCHAR",
             "team_id": "VARCHAR", "team_alias": "VARCHAR", "session_id": "VARCHAR",
-            "spend_logs_metadata": "JSON", "requester_metadata": "JSON",
+            "spend_logs_metadata": "VARCHAR", "requester_metadata": "VARCHAR",
             "cost_breakdown": {"service_tier": "VARCHAR"},
-            "usage_object": "JSON"
-        }') AS m,
-        from_json(tags_json, '["VARCHAR"]') AS tag_list
-    FROM decoded
+            "usage_object": "VARCHAR"
+        }')) AS m,
+        try(from_json(f.request_tags, '["VARCHAR"]')) AS tag_list
+    FROM parsed
 ),
 
 usage AS (
     SELECT
         *,
-        coalesce(m.usage_object, f.hidden_params.usage_object, f.response.usage, '{}'::JSON) AS usage_json,
-        from_json(coalesce(m.usage_object, f.hidden_params.usage_object, f.response.usage), '{
+        coalesce(m.usage_object, f.hidden_params.usage_object, f.response.usage) AS usage_text,
+        llm_tag_map(tag_list) AS tag_map,
+        -- Attribution metadata users pass per request (spend_logs_metadata / requester_metadata).
+        coalesce(try(from_json(m.spend_logs_metadata, '"MAP(VARCHAR, VARCHAR)"')), MAP {}) AS custom_md,
+        coalesce(try(from_json(m.requester_metadata, '"MAP(VARCHAR, VARCHAR)"')), MAP {}) AS requester_md
+    FROM decoded
+),
+
+tokens AS (
+    SELECT
+        *,
+        try(from_json(usage_text, '{
             "prompt_tokens": "JSON", "completion_tokens": "JSON",
             "cache_read_input_tokens": "JSON", "cache_creation_input_tokens": "JSON",
             "prompt_tokens_details": {
@@ -66,22 +67,30 @@ usage AS (
             "completion_tokens_details": {"reasoning_tokens": "JSON"},
             "cache_creation": {"ephemeral_1h_input_tokens": "JSON"},
             "server_tool_use": {"web_search_requests": "JSON"}
-        }') AS u,
-        llm_tag_map(tag_list) AS tag_map,
-        -- Attribution metadata users pass per request (spend_logs_metadata / requester_metadata).
-        coalesce(llm_string_map(llm_unwrap(m.spend_logs_metadata)), MAP {}) AS custom_md,
-        coalesce(llm_string_map(llm_unwrap(m.requester_metadata)), MAP {}) AS requester_md
-    FROM metadata
+        }')) AS u
+    FROM usage
 ),
 
-tokens AS (
+counts AS (
     SELECT
         *,
         coalesce(u.prompt_tokens, f.prompt_tokens) AS prompt_j,
         coalesce(u.completion_tokens, f.completion_tokens) AS completion_j,
         coalesce(u.prompt_tokens_details.cached_tokens, u.cache_read_input_tokens) AS cache_read_j,
-        coalesce(u.cache_creation_input_tokens, u.prompt_tokens_details.cache_creation_tokens) AS cache_write_j
-    FROM usage
+        coalesce(u.cache_creation_input_tokens, u.prompt_tokens_details.cache_creation_tokens)
+            AS cache_write_j,
+        llm_int(coalesce(u.prompt_tokens, f.prompt_tokens)) AS prompt_i,
+        coalesce(llm_int(coalesce(u.prompt_tokens_details.cached_tokens,
+                                  u.cache_read_input_tokens)), 0) AS cache_read_i,
+        coalesce(llm_int(coalesce(u.cache_creation_input_tokens,
+                                  u.prompt_tokens_details.cache_creation_tokens)), 0)
+            AS cache_write_i,
+        llm_int(coalesce(u.completion_tokens, f.completion_tokens)) AS completion_i,
+        llm_int(u.completion_tokens_details.reasoning_tokens) AS reasoning_i,
+        llm_ts_utc(f.startTime) AS started,
+        llm_ts_utc(f.endTime) AS ended,
+        llm_num(coalesce(f.spend, f.response_cost)) AS reported
+    FROM tokens
 ),
 
 final AS (
@@ -89,17 +98,17 @@ final AS (
         source_line,
         0 AS source_item,
         llm_blank_null(coalesce(f.request_id, f.id, f.litellm_call_id)) AS request_id,
-        llm_ts_utc(f.startTime) AS occurred_at,
-        llm_ts_utc(f.endTime) AS ended_at,
+        started AS occurred_at,
+        ended AS ended_at,
         coalesce(llm_num(f.request_duration_ms),
-                 date_diff('microsecond', llm_ts_utc(f.startTime), llm_ts_utc(f.endTime)) / 1000.0) AS latency_ms,
+                 date_diff('microsecond', started, ended) / 1000.0) AS latency_ms,
         llm_provider(f.custom_llm_provider, f.model) AS provider,
         llm_blank_null(coalesce(f.model, f.hidden_params.litellm_model_name)) AS model_raw,
         llm_tier(m.cost_breakdown.service_tier) AS service_tier,
         CASE WHEN lower(f.status) IN ('failure', 'error', 'failed') THEN 'failure' ELSE 'success' END AS status,
         -- LiteLLM's own response cache: SpendLogs says "True", callbacks say true; the
         -- provider was not called (LiteLLM itself sets the cost to 0).
-        lower(coalesce(f.cache_hit ->> '$', '')) = 'true' AS is_gateway_cache_hit,
+        lower(coalesce(f.cache_hit, '')) = 'true' AS is_gateway_cache_hit,
         f.call_type AS api_surface,
         coalesce(tag_map['team'], custom_md['team'], requester_md['team'],
                  llm_blank_null(m.user_api_key_team_alias), llm_blank_null(m.team_alias),
@@ -127,22 +136,37 @@ final AS (
         -- writes. Older Anthropic mappings left them out; then the cached parts exceed the
         -- prompt and are added back so input_tokens keeps the OTel meaning.
         CASE
-            WHEN coalesce(llm_int(cache_read_j), 0) + coalesce(llm_int(cache_write_j), 0) > llm_int(prompt_j)
-                THEN llm_int(prompt_j) + coalesce(llm_int(cache_read_j), 0) + coalesce(llm_int(cache_write_j), 0)
-            ELSE llm_int(prompt_j)
+            WHEN cache_read_i + cache_write_i > prompt_i THEN prompt_i + cache_read_i + cache_write_i
+            ELSE prompt_i
         END AS input_tokens,
-        coalesce(llm_int(cache_read_j), 0) AS cache_read_input_tokens,
-        coalesce(llm_int(cache_write_j), 0) AS cache_creation_input_tokens,
+        cache_read_i AS cache_read_input_tokens,
+        cache_write_i AS cache_creation_input_tokens,
         -- LiteLLM's Anthropic usage keeps the 1-hour part of cache writes under
         -- prompt_tokens_details.cache_creation_token_details (older: cache_creation).
         coalesce(llm_int(u.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens),
                  llm_int(u.cache_creation.ephemeral_1h_input_tokens), 0) AS cache_creation_1h_input_tokens,
-        llm_int(completion_j) AS output_tokens,
-        coalesce(llm_int(u.completion_tokens_details.reasoning_tokens), 0) AS reasoning_output_tokens,
+        completion_i AS output_tokens,
+        coalesce(reasoning_i, 0) AS reasoning_output_tokens,
         coalesce(llm_int(u.server_tool_use.web_search_requests), 0) AS web_search_calls,
-        llm_num(coalesce(f.spend, f.response_cost)) AS reported_cost_usd,
-        CAST(usage_json AS VARCHAR) AS usage_raw,
-        list_concat(decode_problems, list_filter([
+        reported AS reported_cost_usd,
+        coalesce(usage_text, '{}') AS usage_raw,
+        -- The reasons are only worked out for a record that fails a cheap check first.
+        CASE WHEN (m IS NOT NULL OR llm_blank_null(f.metadata) IS NULL)
+                AND (tag_list IS NOT NULL OR llm_blank_null(f.request_tags) IS NULL)
+                AND (prompt_i >= 0 OR prompt_j IS NULL) AND (completion_i >= 0 OR completion_j IS NULL)
+                AND cache_read_i >= 0 AND cache_write_i >= 0
+                AND (cache_read_j IS NULL OR llm_int(cache_read_j) IS NOT NULL)
+                AND (cache_write_j IS NULL OR llm_int(cache_write_j) IS NOT NULL)
+                AND (reasoning_i >= 0 OR u.completion_tokens_details.reasoning_tokens IS NULL)
+                AND started IS NOT NULL AND (ended IS NOT NULL OR f.endTime IS NULL)
+                AND (reported IS NOT NULL OR coalesce(f.spend, f.response_cost) IS NULL)
+            THEN []::STRUCT(code VARCHAR, reason VARCHAR)[]
+        ELSE list_filter([
+            CASE WHEN llm_blank_null(f.metadata) IS NOT NULL AND m IS NULL THEN
+                llm_problem('malformed_field', 'metadata is not valid JSON: ' || left(f.metadata, 60)) END,
+            CASE WHEN llm_blank_null(f.request_tags) IS NOT NULL AND tag_list IS NULL THEN
+                llm_problem('malformed_field', 'request_tags is not a JSON list of strings: '
+                    || left(f.request_tags, 60)) END,
             llm_int_problem('prompt_tokens', prompt_j),
             llm_int_problem('completion_tokens', completion_j),
             llm_int_problem('cache_read_input_tokens', cache_read_j),
@@ -151,8 +175,8 @@ final AS (
             llm_ts_utc_problem('startTime', f.startTime),
             llm_ts_utc_problem('endTime', f.endTime),
             llm_num_problem('spend', coalesce(f.spend, f.response_cost))
-        ], lambda p: p IS NOT NULL)) AS problems
-    FROM tokens
+        ], lambda p: p IS NOT NULL) END AS problems
+    FROM counts
 )
 
 SELECT * FROM final
