@@ -2,7 +2,10 @@
 -- matching rule with the lowest priority that sets it. Grain: subject_key (only subjects some
 -- rule matches).
 with subjects as (
-    select * from int_cost_subjects__models_resolved
+    select int_cost_subjects.*, model_ids.model
+    from int_cost_subjects
+    left join int_model_ids__resolved as model_ids
+        on model_ids.model_raw = int_cost_subjects.model_raw
 ),
 
 rules as (
@@ -12,6 +15,8 @@ rules as (
 matched as (
     select
         subjects.subject_key,
+        subjects.source,
+        subjects.request_id,
         rules.priority,
         rules.team,
         rules.feature,
@@ -37,6 +42,8 @@ matched as (
 final as (
     select
         subject_key,
+        any_value(source) as source,
+        any_value(request_id) as request_id,
         arg_min(team, priority) filter (where team is not null) as rule_team,
         arg_min(feature, priority) filter (where feature is not null) as rule_feature,
         arg_min(environment, priority) filter (where environment is not null) as rule_environment

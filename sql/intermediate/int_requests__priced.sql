@@ -1,39 +1,63 @@
--- Each request priced by the price row matched for it (int_cost_subjects__price_matched),
+-- Each request priced by the price row matched for its price key (int_price_keys__matched),
 -- with the attribution rules filling what the log did not say. A gateway cache hit bills
 -- nothing; no matching price row -> unpriced, with the reason, never $0.
 with requests as (
     select * from stg_lake__requests
 ),
 
-price_matches as (
-    select * from int_cost_subjects__price_matched
+model_ids as (
+    select * from int_model_ids__resolved
+),
+
+thresholds as (
+    select * from int_price_thresholds
+),
+
+price_keys as (
+    select * from int_price_keys__matched
 ),
 
 rule_attribution as (
-    select * from int_cost_subjects__attributed
+    select * from int_cost_subjects__attributed where request_id is not null
+),
+
+keyed as (
+    select
+        requests.*,
+        model_ids.model,
+        coalesce(list_max(list_filter(thresholds.thresholds,
+                                      lambda t: t < requests.input_tokens)), 0) as tier_floor
+    from requests
+    inner join model_ids
+        on model_ids.model_raw = requests.model_raw
+    cross join thresholds
 ),
 
 joined as (
     select
-        requests.* exclude (team, feature, environment),
-        coalesce(requests.team, rule_attribution.rule_team) as team,
-        coalesce(requests.feature, rule_attribution.rule_feature) as feature,
-        coalesce(requests.environment, rule_attribution.rule_environment) as environment,
-        price_matches.model,
-        price_matches.price_id,
-        price_matches.price_source,
-        price_matches.input_usd_per_token,
-        price_matches.cache_read_usd_per_token,
-        price_matches.cache_write_5m_usd_per_token,
-        price_matches.cache_write_1h_usd_per_token,
-        price_matches.output_usd_per_token,
-        price_matches.web_search_usd_per_call,
-        price_matches.no_price_reason
-    from requests
-    inner join price_matches
-        on price_matches.subject_key = requests.source || '/' || requests.request_id
+        keyed.* exclude (team, feature, environment, tier_floor),
+        coalesce(keyed.team, rule_attribution.rule_team) as team,
+        coalesce(keyed.feature, rule_attribution.rule_feature) as feature,
+        coalesce(keyed.environment, rule_attribution.rule_environment) as environment,
+        price_keys.price_id,
+        price_keys.price_source,
+        price_keys.input_usd_per_token,
+        price_keys.cache_read_usd_per_token,
+        price_keys.cache_write_5m_usd_per_token,
+        price_keys.cache_write_1h_usd_per_token,
+        price_keys.output_usd_per_token,
+        price_keys.web_search_usd_per_call,
+        price_keys.no_price_reason
+    from keyed
+    inner join price_keys
+        on price_keys.provider = keyed.provider
+        and price_keys.model = keyed.model
+        and price_keys.service_tier = keyed.service_tier
+        and price_keys.priced_date = keyed.usage_date
+        and price_keys.tier_floor = keyed.tier_floor
     left join rule_attribution
-        on rule_attribution.subject_key = requests.source || '/' || requests.request_id
+        on rule_attribution.source = keyed.source
+        and rule_attribution.request_id = keyed.request_id
 ),
 
 costed as (

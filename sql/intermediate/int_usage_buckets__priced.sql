@@ -5,34 +5,58 @@ with buckets as (
     select * from stg_lake__usage_buckets
 ),
 
-price_matches as (
-    select * from int_cost_subjects__price_matched
+model_ids as (
+    select * from int_model_ids__resolved
+),
+
+thresholds as (
+    select * from int_price_thresholds
+),
+
+price_keys as (
+    select * from int_price_keys__matched
 ),
 
 rule_attribution as (
     select * from int_cost_subjects__attributed
 ),
 
-joined as (
+keyed as (
     select
         buckets.*,
+        model_ids.model,
+        case when buckets.context_window = '200k-1M'
+            then coalesce(list_max(thresholds.thresholds), 0) else 0 end as tier_floor
+    from buckets
+    left join model_ids
+        on model_ids.model_raw = buckets.model_raw
+    cross join thresholds
+),
+
+joined as (
+    select
+        keyed.* exclude (tier_floor),
         rule_attribution.rule_team as team,
         rule_attribution.rule_feature as feature,
         rule_attribution.rule_environment as environment,
-        price_matches.model,
-        price_matches.price_id,
-        price_matches.input_usd_per_token,
-        price_matches.cache_read_usd_per_token,
-        price_matches.cache_write_5m_usd_per_token,
-        price_matches.cache_write_1h_usd_per_token,
-        price_matches.output_usd_per_token,
-        price_matches.web_search_usd_per_call,
-        price_matches.no_price_reason
-    from buckets
-    inner join price_matches
-        on price_matches.subject_key = buckets.bucket_id
+        price_keys.price_id,
+        price_keys.input_usd_per_token,
+        price_keys.cache_read_usd_per_token,
+        price_keys.cache_write_5m_usd_per_token,
+        price_keys.cache_write_1h_usd_per_token,
+        price_keys.output_usd_per_token,
+        price_keys.web_search_usd_per_call,
+        case when price_keys.provider is null then 'no model in the export row'
+             else price_keys.no_price_reason end as no_price_reason
+    from keyed
+    left join price_keys
+        on price_keys.provider = keyed.provider
+        and price_keys.model = keyed.model
+        and price_keys.service_tier = keyed.service_tier
+        and price_keys.priced_date = keyed.usage_date
+        and price_keys.tier_floor = keyed.tier_floor
     left join rule_attribution
-        on rule_attribution.subject_key = buckets.bucket_id
+        on rule_attribution.subject_key = keyed.bucket_id
 ),
 
 final as (

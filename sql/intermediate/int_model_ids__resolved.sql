@@ -1,9 +1,11 @@
--- Raw model ids -> canonical model: drop the provider prefix and a Bedrock cross-region prefix,
--- then an explicit alias wins; otherwise drop `-latest` and a dated snapshot suffix
--- (gpt-4o-2024-08-06 -> gpt-4o, claude-haiku-4-5-20251001 -> claude-haiku-4-5).
--- Grain: subject_key.
-with subjects as (
-    select * from int_cost_subjects
+-- Raw model ids -> canonical model, once per distinct raw id: drop the provider prefix and a
+-- Bedrock cross-region prefix, then an explicit alias wins; otherwise drop `-latest` and a
+-- dated snapshot suffix (gpt-4o-2024-08-06 -> gpt-4o, claude-haiku-4-5-20251001 ->
+-- claude-haiku-4-5). Grain: model_raw.
+with model_ids as (
+    select distinct model_raw from stg_lake__requests
+    union
+    select distinct model_raw from stg_lake__usage_buckets where model_raw is not null
 ),
 
 aliases as (
@@ -12,7 +14,7 @@ aliases as (
 
 stripped as (
     select
-        *,
+        model_raw,
         regexp_replace(
             regexp_replace(
                 lower(trim(model_raw)),
@@ -22,7 +24,7 @@ stripped as (
             '^(us|eu|apac|jp|au|ca|global|us-gov)\.',
             ''
         ) as model_stripped
-    from subjects
+    from model_ids
 ),
 
 undated as (
@@ -38,7 +40,7 @@ undated as (
 
 final as (
     select
-        undated.* exclude (model_stripped, model_undated),
+        undated.model_raw,
         coalesce(exact_alias.model, undated_alias.model, undated.model_undated) as model
     from undated
     left join aliases as exact_alias
