@@ -7,6 +7,7 @@
     llmcost report                           where the money went
     llmcost sources                          supported input formats
     llmcost prices import-litellm FILE       add a dated price version from LiteLLM's map
+    llmcost quality                          data quality suites (Great Expectations) + docs
     llmcost demo                             generate a demo workload and run everything
 """
 
@@ -148,6 +149,17 @@ def cmd_prices(args: argparse.Namespace, home: Home) -> int:
     return 0
 
 
+def cmd_quality(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import quality
+
+    freshness = dict(item.split("=", 1) for item in args.freshness_hours or [])
+    report = quality.run_suites(
+        home, suites=args.suite or quality.SUITES, max_unpriced_share=args.max_unpriced_share,
+        freshness_hours={source: float(hours) for source, hours in freshness.items()})
+    print(quality.summary(report))
+    return 0 if report.success else 3
+
+
 def cmd_demo(args: argparse.Namespace, home: Home) -> int:
     from pipelines.demo.generate import generate_demo
 
@@ -214,6 +226,16 @@ def parser() -> argparse.ArgumentParser:
                      help="folder for the version file (default $LLMCOST_HOME/pricing/imported)")
     prices_commands.add_parser("list", help="show the price files in use")
     prices.set_defaults(func=cmd_prices)
+
+    quality_cmd = commands.add_parser(
+        "quality", help="run the data quality suites and write data docs under "
+        "$LLMCOST_HOME/quality/")
+    quality_cmd.add_argument("--suite", action="append",
+                             choices=("lake_requests", "requests", "ingest_runs",
+                                      "unpriced_share", "daily_costs", "freshness"))
+    quality_cmd.add_argument("--max-unpriced-share", type=float, default=0.01)
+    quality_cmd.add_argument("--freshness-hours", action="append", metavar="SOURCE=HOURS")
+    quality_cmd.set_defaults(func=cmd_quality)
 
     demo = commands.add_parser("demo", help="generate a demo workload and run the pipeline")
     demo.add_argument("--requests", type=int, default=120_000)

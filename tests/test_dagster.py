@@ -82,7 +82,8 @@ def test_definitions_load():
     assert {key.name for key in graph.asset_check_keys} == {
         "requests_unpriced_share_within_limit", "requests_cost_components_add_up",
         "requests_unique_per_source", "daily_costs_match_requests",
-        "ingest_runs_conserve_records",
+        "ingest_runs_conserve_records", "lake_requests_expectations", "requests_expectations",
+        "daily_costs_expectations", "ingest_runs_expectations", "source_freshness",
     }
     ingest_job = loaded.resolve_job_def("ingest_job")
     assert ingest_job.partitions_def is None

@@ -22,6 +22,11 @@ class LlmcostResource(dg.ConfigurableResource):
         default=0.01,
         description="Largest share of a day's requests allowed to have no price.",
     )
+    freshness_hours: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per source: hours without new records before the freshness check warns "
+        "(default 48).",
+    )
 
     def data_home(self) -> Home:
         return Home.from_env(self.home)
@@ -39,6 +44,12 @@ class LlmcostResource(dg.ConfigurableResource):
             con.close()
 
 
+def _freshness_hours(text: str) -> dict[str, float]:
+    """LLMCOST_FRESHNESS_HOURS="litellm=24,openai_costs=72" -> {source: hours}."""
+    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+    return {source.strip(): float(hours) for source, hours in pairs}
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(
@@ -46,6 +57,7 @@ def defs() -> dg.Definitions:
             "llmcost": LlmcostResource(
                 home=os.environ.get("LLMCOST_HOME", "data"),
                 max_unpriced_share=float(os.environ.get("LLMCOST_MAX_UNPRICED_SHARE", "0.01")),
+                freshness_hours=_freshness_hours(os.environ.get("LLMCOST_FRESHNESS_HOURS", "")),
             )
         },
         # DuckDB allows one writer per file and every build takes the llmcost writer lock, so
