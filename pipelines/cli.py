@@ -251,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args, home)
     except (WarehouseBusy, FileNotFoundError, ValueError, duckdb.Error) as exc:
-        print(f"llmcost: error: {exc}", file=sys.stderr)
+        print(f"llmcost: error: {exc}" + ("\nllmcost: the warehouse is being written by another "
+              "llmcost run (a build); try again when it finishes" if "Could not set lock" in
+              str(exc) else ""), file=sys.stderr)
         return 1
 
 

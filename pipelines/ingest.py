@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import db, schema
+from pipelines import db, landing_guard, schema
 from pipelines.detect import UndetectedFormat, detect
 from pipelines.lake import INGEST_RUNS, QUARANTINE, Lake
 from pipelines.locking import writer_lock
@@ -49,7 +49,7 @@ UNREADABLE_FILE_ERRORS = (OSError, EOFError, zlib.error)
 # from the chunk's Arrow table (no copy). `doc` is the record's text, parsed once by the adapter;
 # only when that parse fails on malformed JSON is the chunk re-read with each record validated
 # (a second parse), so bad records drop out and are explained by _reject_unparsable.
-LOOKS_LIKE_OBJECT = "read_error IS NULL AND starts_with(ltrim(raw), '{')"
+LOOKS_LIKE_OBJECT = "read_error IS NULL AND starts_with(ltrim(raw, ' \t\r\n'), '{')"
 RECORDS_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW records AS
 SELECT source_line, raw, raw AS doc FROM raw_arrow WHERE {LOOKS_LIKE_OBJECT}
@@ -87,22 +87,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files named directly, and every non-hidden file under named directories, sorted."""
-    found: list[Path] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".")
-                                           for part in p.relative_to(path).parts)
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise FileNotFoundError(f"no such file or directory: {path}")
-    return found
+def expand_paths(paths: Iterable[Path]) -> list[Path | landing_guard.Refused]:
+    """Files named directly, and every non-hidden file under named directories, sorted.
+    Entries of a directory that resolve outside it (symlinks, ``..``) come back as
+    landing_guard.Refused; landing_guard.check() turns them into a 'rejected' result."""
+    return landing_guard.expand(paths)
 
 
 def source_for(path: Path, explicit: str | None, landing: Path) -> str:
@@ -135,6 +124,9 @@ class Ingestor:
             temp_directory=home.lake / "_tmp", memory_limit=memory_limit
         )
         self._known = self._known_files()
+        # Runs killed before their commit marker leave staging folders and orphan files that
+        # no reader counts; the writer lock is held, so they are safe to remove now.
+        self.lake.sweep_abandoned()
 
     def close(self) -> None:
         self.con.close()
@@ -249,7 +241,7 @@ class Ingestor:
                     value = json.loads(raw)
                     code = "not_a_record"
                     reason = f"a JSON {type(value).__name__}, not an object"
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     code, reason = "malformed_json", f"not valid JSON: {exc}"
             else:
                 code, reason = "malformed_json", "not valid JSON"
@@ -282,7 +274,13 @@ class Ingestor:
         ).fetchall()[0][0]
 
         dates = {d for (d,) in con.execute("SELECT DISTINCT usage_date FROM batch").fetchall()}
-        window = {d + timedelta(days=offset) for d in dates for offset in (-1, 0, 1)}
+        window = set()
+        for day in dates:
+            for offset in (-1, 0, 1):
+                try:
+                    window.add(day + timedelta(days=offset))
+                except (OverflowError, TypeError):  # year 1 or BC dates (returned as text)
+                    continue
         lake_files = [
             f for f in self.lake.files(table)
             if f.usage_date in window and f.path.parent.parent.name == f"source={source}"
@@ -374,9 +372,14 @@ def ingest_paths(paths: Iterable[Path], home: Home, *, source: str | None = None
         try:
             for index, path in enumerate(files, start=1):
                 try:
+                    path = landing_guard.check(path)
                     source_name = source_for(path, source, home.landing)
                 except ValueError as exc:
                     results.append(FileResult(str(path), "", "", "rejected", note=str(exc)))
+                    continue
+                except UNREADABLE_FILE_ERRORS as exc:  # detection read a broken .gz
+                    results.append(FileResult(str(path), "", "", "failed",
+                                              note=f"{type(exc).__name__}: {exc}"))
                     continue
                 if progress:
                     progress(f"[{index}/{len(files)}] {source_name}: {path}")

@@ -98,3 +98,18 @@ class Lake:
             if table_dir.exists():
                 orphans += [p for p in table_dir.rglob("*.parquet") if p.stem not in committed]
         return orphans
+
+    def sweep_abandoned(self) -> list[Path]:
+        """Delete what killed runs left behind: staging folders and data files whose run never
+        committed. Readers already skip both; this only reclaims the space. Call it only while
+        holding the writer lock (a running ingest's staging and half-published files look
+        abandoned too). Returns what was removed."""
+        removed = self.orphan_files()
+        for path in removed:
+            path.unlink(missing_ok=True)
+        staging = self.root / STAGING
+        if staging.exists():
+            for run_dir in staging.iterdir():
+                removed.append(run_dir)
+                shutil.rmtree(run_dir, ignore_errors=True)
+        return removed

@@ -11,7 +11,6 @@ UTF-8 keep their position and carry ``read_error`` so the adapter can quarantine
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import re
@@ -22,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+
+from pipelines import landing_guard
 
 CHUNK_BYTES = 128 * 1024 * 1024
 BATCH_ROWS = 4096
@@ -44,7 +45,8 @@ class RawChunk:
 def open_binary(path: Path) -> io.BufferedIOBase:
     """Open a landing file for reading bytes, transparently un-gzipping ``.gz`` files."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        # Bounded: raises OSError past landing_guard's decompression limit (gzip bombs).
+        return landing_guard.open_gzip(path)
     return open(path, "rb")
 
 
@@ -63,13 +65,13 @@ def _layout(path: Path) -> str:
             first = handle.readline(MAX_DOCUMENT_BYTES)
             if not first:
                 return "lines"
-    stripped = first.strip()
+    stripped = first.removeprefix(b"\xef\xbb\xbf").strip()
     if stripped.startswith(b"["):
         return "array"
     try:
         json.loads(stripped)
         return "lines"
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     if stripped.startswith(b"{"):
         return "maybe-document"
@@ -125,6 +127,7 @@ def _iter_csv(path: Path) -> Iterator[RawChunk]:
 def _iter_csv_rows(path: Path) -> Iterator[RawChunk]:
     with open_binary(path) as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+        csv.field_size_limit(2**31 - 1)
         reader = csv.reader(text)
         header = next(reader, [])
         positions, texts, errors = [], [], []
@@ -144,7 +147,7 @@ def _chunk_table(lines: list[str], errors: list[str | None] | None, first_line: 
     positions, texts, read_errors = [], [], []
     blank = 0
     for offset, text in enumerate(lines):
-        if not text.strip():
+        if not text.strip(" \t\n\r\x0b\x0c"):
             blank += 1
             continue
         positions.append(first_line + offset)
@@ -215,6 +218,8 @@ def _iter_lines(path: Path, chunk_bytes: int) -> Iterator[RawChunk]:
             block = handle.read(chunk_bytes)
             if not block:
                 break
+            if next_line == 1 and not carry and block.startswith(b"\xef\xbb\xbf"):
+                block = b"   " + block[3:]  # a UTF-8 BOM: keep offsets, lose the mark
             block = carry + block
             cut = block.rfind(b"\n")
             if cut < 0:
@@ -242,8 +247,10 @@ def _iter_json_document(path: Path, layout: str) -> Iterator[RawChunk]:
                          "split it or convert it to JSONL")
     try:
         document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        if layout == "maybe-document":
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # Not one document: JSONL whose first line is broken or is itself an array. Lines
+        # keep every record countable.
+        if layout == "maybe-document" or b"\n" in data.strip():
             yield from _iter_lines(path, CHUNK_BYTES)
             return
         text = data[:2000].decode("utf-8", errors="replace")

@@ -93,8 +93,14 @@ final AS (
         md['trace_id'] AS trace_id,
         coalesce(md['user_id'], md['user']) AS user_id,
         CAST(NULL AS VARCHAR) AS api_key_hash,
-        md AS tags,
-        coalesce(uncached + cache_read + cache_write,
+        -- Credentials never reach tags: keys named like one are dropped, key-looking values
+        -- redacted (llm_redact).
+        CAST(map_from_entries([{'key': e.key, 'value': llm_redact(e.value)}
+            for e in map_entries(md) if NOT regexp_matches(lower(e.key),
+                'api[_-]?key|authori[sz]ation|secret|passw(or)?d|token$|credential|cookie')])
+            AS MAP(VARCHAR, VARCHAR)) AS tags,
+        -- TRY: a sum past BIGINT is no token count (quarantined), not a crash of the file.
+        coalesce(TRY(uncached + cache_read + cache_write),
                  CASE WHEN request_status = 'failure' THEN 0 END) AS input_tokens,
         cache_read AS cache_read_input_tokens,
         cache_write AS cache_creation_input_tokens,

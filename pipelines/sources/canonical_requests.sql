@@ -21,7 +21,7 @@ SELECT
     trace_id,
     user_id,
     api_key_hash,
-    tags,
+    llm_safe_tags(tags) AS tags,
     input_tokens,
     cache_read_input_tokens,
     cache_creation_input_tokens,
@@ -42,7 +42,9 @@ SELECT
             AND request_id IS NOT NULL AND model_raw IS NOT NULL AND occurred_at IS NOT NULL
             AND occurred_at <= now() + INTERVAL 1 DAY
             AND input_tokens IS NOT NULL AND output_tokens IS NOT NULL
-            AND cache_read_input_tokens + cache_creation_input_tokens <= input_tokens
+            AND CAST(cache_read_input_tokens AS HUGEINT) + cache_creation_input_tokens
+                <= input_tokens
+            AND occurred_at >= TIMESTAMPTZ '2015-01-01 00:00:00+00' 
             AND reasoning_output_tokens <= output_tokens
             AND cache_creation_1h_input_tokens <= cache_creation_input_tokens
         THEN []::STRUCT(code VARCHAR, reason VARCHAR)[]
@@ -52,6 +54,9 @@ SELECT
             CASE WHEN occurred_at IS NULL AND len(list_filter(problems, lambda p: p.code IN
                     ('naive_timestamp', 'bad_timestamp', 'missing_timestamp'))) = 0
                 THEN llm_problem('missing_field', 'no timestamp') END,
+            CASE WHEN occurred_at < TIMESTAMPTZ '2015-01-01 00:00:00+00'
+                THEN llm_problem('bad_timestamp', 'occurred_at ' || CAST(occurred_at AS VARCHAR)
+                    || ' is before any LLM API existed') END,
             CASE WHEN occurred_at > now() + INTERVAL 1 DAY
                 THEN llm_problem('bad_timestamp', 'occurred_at ' || CAST(occurred_at AS VARCHAR) || ' is in the future') END,
             CASE WHEN input_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
@@ -59,9 +64,11 @@ SELECT
             CASE WHEN output_tokens IS NULL AND len(list_filter(problems, lambda p: p.code = 'invalid_tokens')) = 0
                 THEN llm_problem('missing_field', 'no output token count') END,
             CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
-                AND cache_read_input_tokens + cache_creation_input_tokens > input_tokens
+                AND CAST(cache_read_input_tokens AS HUGEINT) + cache_creation_input_tokens
+                    > input_tokens
                 THEN llm_problem('inconsistent_tokens', 'cache reads + writes ('
-                    || CAST(cache_read_input_tokens + cache_creation_input_tokens AS VARCHAR)
+                    || CAST(CAST(cache_read_input_tokens AS HUGEINT) + cache_creation_input_tokens
+                            AS VARCHAR)
                     || ') exceed input tokens (' || CAST(input_tokens AS VARCHAR) || ')') END,
             CASE WHEN NOT list_contains(list_transform(problems, lambda p: p.code), 'invalid_tokens')
                 AND reasoning_output_tokens > output_tokens

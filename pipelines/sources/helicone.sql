@@ -113,7 +113,7 @@ final AS (
         0 AS source_item,
         coalesce(llm_blank_null(f.response_id), llm_blank_null(f.request_id)) AS request_id,
         started AS occurred_at,
-        coalesce(responded, started + to_microseconds(CAST(round(llm_num(latency_j) * 1000) AS BIGINT)))
+        coalesce(responded, TRY(started + to_microseconds(CAST(round(llm_num(latency_j) * 1000) AS BIGINT))))
             AS ended_at,
         coalesce(llm_num(latency_j), date_diff('microsecond', started, responded) / 1000.0) AS latency_ms,
         llm_provider(provider_name, coalesce(f.model, f.model_override, f.response_model, f.request_model))

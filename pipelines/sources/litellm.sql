@@ -126,17 +126,26 @@ final AS (
         coalesce(llm_blank_null(f.end_user), llm_blank_null(m.user_api_key_end_user_id),
                  llm_blank_null(f."user"), llm_blank_null(m.user_api_key_user_id)) AS user_id,
         -- SpendLogs.api_key is already LiteLLM's sha256 of the virtual key; a raw key is hashed.
+        -- user_api_key_hash too, when a logger put the raw key there.
         CASE
-            WHEN llm_blank_null(f.api_key) IS NULL THEN llm_blank_null(m.user_api_key_hash)
+            WHEN llm_blank_null(f.api_key) IS NULL THEN
+                CASE WHEN m.user_api_key_hash LIKE 'sk-%' THEN sha256(m.user_api_key_hash)
+                     ELSE llm_blank_null(m.user_api_key_hash) END
             WHEN f.api_key LIKE 'sk-%' THEN sha256(f.api_key)
             ELSE f.api_key
         END AS api_key_hash,
-        map_concat(tag_map, custom_md) AS tags,
+        -- Credentials never reach tags: keys named like one are dropped, key-looking values
+        -- redacted (llm_redact).
+        CAST(map_from_entries([{'key': e.key, 'value': llm_redact(e.value)}
+            for e in map_entries(map_concat(tag_map, custom_md)) if NOT regexp_matches(lower(e.key),
+                'api[_-]?key|authori[sz]ation|secret|passw(or)?d|token$|credential|cookie')])
+            AS MAP(VARCHAR, VARCHAR)) AS tags,
         -- LiteLLM reports usage the OpenAI way: prompt_tokens already includes cache reads and
         -- writes. Older Anthropic mappings left them out; then the cached parts exceed the
         -- prompt and are added back so input_tokens keeps the OTel meaning.
         CASE
-            WHEN cache_read_i + cache_write_i > prompt_i THEN prompt_i + cache_read_i + cache_write_i
+            WHEN CAST(cache_read_i AS HUGEINT) + cache_write_i > prompt_i
+                THEN TRY(prompt_i + cache_read_i + cache_write_i)
             ELSE prompt_i
         END AS input_tokens,
         cache_read_i AS cache_read_input_tokens,

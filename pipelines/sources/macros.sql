@@ -50,7 +50,7 @@ END;
 -- Sources whose contract is naive UTC text (LiteLLM SpendLogs: Postgres DateTime), or epoch
 -- seconds (StandardLoggingPayload), or zoned text.
 CREATE OR REPLACE MACRO llm_ts_utc(j) AS CASE
-    WHEN json_type(j) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN to_timestamp(CAST(j AS DOUBLE))
+    WHEN json_type(j) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN TRY(to_timestamp(CAST(j AS DOUBLE)))
     WHEN json_type(j) = 'VARCHAR' AND llm_has_zone(j ->> '$') THEN TRY_CAST(j ->> '$' AS TIMESTAMPTZ)
     WHEN json_type(j) = 'VARCHAR' THEN timezone('UTC', TRY_CAST(j ->> '$' AS TIMESTAMP))
 END;
@@ -126,3 +126,11 @@ CREATE OR REPLACE MACRO llm_redact(t) AS regexp_replace(regexp_replace(regexp_re
 -- Cost of a token count at an exact per-token price (DECIMAL keeps every digit).
 CREATE OR REPLACE MACRO llm_token_cost(tokens, usd_per_token) AS
     CAST(tokens AS DECIMAL(18, 0)) * usd_per_token;
+
+-- Tags as stored: keys that name a credential are dropped and secret-looking values redacted,
+-- whatever the source copied into its metadata.
+CREATE OR REPLACE MACRO llm_safe_tags(m) AS map_from_entries(
+    [{'k': e.key, 'v': llm_redact(e.value)} for e in map_entries(coalesce(m, MAP {}))
+     if NOT regexp_matches(lower(e.key),
+                           '(^|[_.-])(api[_-]?key|authorization|secret|password|passwd|token'
+                           || '|credentials?|cookie|bearer)$')]);

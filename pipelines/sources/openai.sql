@@ -64,7 +64,7 @@ usage AS (
         coalesce(b.usage.completion_tokens_details.reasoning_tokens,
                  b.usage.output_tokens_details.reasoning_tokens) AS reasoning_j,
         coalesce(llm_ts_zoned(env.started_at),
-                 to_timestamp(llm_num(coalesce(b.created, b.created_at)))) AS started,
+                 TRY(to_timestamp(llm_num(coalesce(b.created, b.created_at))))) AS started,
         CASE
             WHEN env.error IS NOT NULL AND json_type(env.error) <> 'NULL' THEN 'failure'
             WHEN lower(env.status) IN ('failure', 'error', 'failed') THEN 'failure'
@@ -80,9 +80,9 @@ final AS (
         0 AS source_item,
         coalesce(llm_blank_null(env.request_id), llm_blank_null(b.id)) AS request_id,
         started AS occurred_at,
-        coalesce(llm_ts_zoned(env.ended_at), to_timestamp(llm_num(b.completed_at))) AS ended_at,
+        coalesce(llm_ts_zoned(env.ended_at), TRY(to_timestamp(llm_num(b.completed_at)))) AS ended_at,
         date_diff('microsecond', started,
-                  coalesce(llm_ts_zoned(env.ended_at), to_timestamp(llm_num(b.completed_at)))) / 1000.0
+                  coalesce(llm_ts_zoned(env.ended_at), TRY(to_timestamp(llm_num(b.completed_at))))) / 1000.0
             AS latency_ms,
         llm_provider(coalesce(env.provider, 'openai'), b.model) AS provider,
         llm_blank_null(coalesce(b.model, env.request.model)) AS model_raw,
@@ -102,7 +102,12 @@ final AS (
         md['trace_id'] AS trace_id,
         coalesce(md['user_id'], md['user']) AS user_id,
         CAST(NULL AS VARCHAR) AS api_key_hash,
-        md AS tags,
+        -- Credentials never reach tags: keys named like one are dropped, key-looking values
+        -- redacted (llm_redact).
+        CAST(map_from_entries([{'key': e.key, 'value': llm_redact(e.value)}
+            for e in map_entries(md) if NOT regexp_matches(lower(e.key),
+                'api[_-]?key|authori[sz]ation|secret|passw(or)?d|token$|credential|cookie')])
+            AS MAP(VARCHAR, VARCHAR)) AS tags,
         coalesce(llm_int(input_j), CASE WHEN request_status = 'failure' THEN 0 END) AS input_tokens,
         coalesce(llm_int(cached_j), 0) AS cache_read_input_tokens,
         coalesce(llm_int(cache_write_j), 0) AS cache_creation_input_tokens,

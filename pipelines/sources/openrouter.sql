@@ -70,7 +70,7 @@ gen_final AS (
         0 AS source_item,
         llm_blank_null(g.id) AS request_id,
         started AS occurred_at,
-        started + to_microseconds(CAST(round(llm_num(g.latency) * 1000) AS BIGINT)) AS ended_at,
+        TRY(started + to_microseconds(CAST(round(llm_num(g.latency) * 1000) AS BIGINT))) AS ended_at,
         llm_num(g.latency) AS latency_ms,
         'openrouter' AS provider,
         llm_blank_null(g.model) AS model_raw,
@@ -197,7 +197,7 @@ chat_usage AS (
         b.usage.prompt_tokens_details.cache_write_tokens AS cache_write_j,
         b.usage.completion_tokens_details.reasoning_tokens AS reasoning_j,
         b.usage.server_tool_use_details.web_search_requests AS web_search_j,
-        coalesce(llm_ts_zoned(env.started_at), to_timestamp(llm_num(b.created))) AS started,
+        coalesce(llm_ts_zoned(env.started_at), TRY(to_timestamp(llm_num(b.created)))) AS started,
         llm_ts_zoned(env.ended_at) AS ended,
         CASE
             WHEN env.error IS NOT NULL AND json_type(env.error) <> 'NULL' THEN 'failure'

@@ -110,7 +110,7 @@ final AS (
         0 AS source_item,
         coalesce(llm_blank_null(f.id), llm_blank_null(f.log_id), llm_blank_null(f.request_id)) AS request_id,
         started AS occurred_at,
-        started + to_microseconds(CAST(round(llm_num(f.response_time) * 1000) AS BIGINT)) AS ended_at,
+        TRY(started + to_microseconds(CAST(round(llm_num(f.response_time) * 1000) AS BIGINT))) AS ended_at,
         llm_num(f.response_time) AS latency_ms,
         llm_provider(org, model_name) AS provider,
         model_name AS model_raw,
