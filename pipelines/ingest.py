@@ -190,6 +190,8 @@ class Ingestor:
             "file_sha256": sha,
             "ingested_at": ingested_at.isoformat(),
         }
+        if source.table == "requests":
+            params["key_salt"] = self.home.key_salt()
         malformed_explained = 0
         for chunk_no, chunk in enumerate(itertools.chain([first] if first else [], chunks),
                                          start=1):

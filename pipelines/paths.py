@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,21 @@ class Home:
     @property
     def lock_file(self) -> Path:
         return self.root / ".llmcost.lock"
+
+    def key_salt(self) -> str:
+        """The salt of every stored API-key hash: LLMCOST_KEY_SALT, or a random one kept in the
+        data home (created on first use, readable by its owner only). Keep it: a new salt gives
+        the same keys new hashes."""
+        configured = os.environ.get("LLMCOST_KEY_SALT")
+        if configured:
+            return configured
+        path = self.root / ".llmcost_key_salt"
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip()
 
     def ensure(self) -> Home:
         for folder in (self.landing, self.lake, self.pricing):

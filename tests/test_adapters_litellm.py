@@ -271,9 +271,14 @@ def test_raw_virtual_key_is_hashed_and_hashed_key_kept(home, tmp_path):
     ingest(home, write_jsonl(tmp_path / "keys.jsonl", rows), "litellm")
     warehouse.build(home)
     raw_row = request_row(home, "litellm-raw-key")
-    assert raw_row["api_key_hash"] == hashlib.sha256(raw_key.encode()).hexdigest()
+    # Stored salted: sha256(salt:value), where value is the adapter's sha256 of a raw key or
+    # LiteLLM's own hash.
+    salt = home.key_salt()
+    hashed_raw = hashlib.sha256(raw_key.encode()).hexdigest()
+    assert raw_row["api_key_hash"] == hashlib.sha256(f"{salt}:{hashed_raw}".encode()).hexdigest()
     assert raw_key not in repr(raw_row)
-    assert request_row(home, "litellm-hashed-key")["api_key_hash"] == already_hashed
+    assert request_row(home, "litellm-hashed-key")["api_key_hash"] == hashlib.sha256(
+        f"{salt}:{already_hashed}".encode()).hexdigest()
 
 
 @pytest.mark.parametrize("shape", ["spend_logs", "standard_logging_payload"])

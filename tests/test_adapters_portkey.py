@@ -129,7 +129,10 @@ def test_nested_bodies_tokens_and_attribution(portkey_home):
     assert row["user_id"] == "user-pk-1"  # _user
     assert row["session_id"] == "sess-pk-1"
     assert row["trace_id"] == "trace-pk-1"
-    assert row["api_key_hash"] == hashlib.sha256(b"openai-prod-7f3a").hexdigest()
+    # The virtual key is stored as sha256(salt:sha256(key)), never as the key or its bare hash.
+    hashed = hashlib.sha256(b"openai-prod-7f3a").hexdigest()
+    salt = portkey_home.key_salt()
+    assert row["api_key_hash"] == hashlib.sha256(f"{salt}:{hashed}".encode()).hexdigest()
     assert "openai-prod-7f3a" not in json.dumps(row["tags"])
     assert json.loads(row["usage_raw"])["req_units"] == 9463
 

@@ -20,7 +20,10 @@ SELECT
     session_id,
     trace_id,
     user_id,
-    api_key_hash,
+    -- Keys are stored only as salted hashes, whatever the adapter was given (a raw key, or a
+    -- gateway's own unsalted hash of it).
+    CASE WHEN api_key_hash IS NOT NULL THEN sha256($key_salt || ':' || api_key_hash) END
+        AS api_key_hash,
     llm_safe_tags(tags) AS tags,
     input_tokens,
     cache_read_input_tokens,

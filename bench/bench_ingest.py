@@ -1,0 +1,249 @@
+"""Ingest throughput and memory, relative to DuckDB's raw read_json of the same file.
+
+    .venv/bin/python bench/bench_ingest.py [--records 1000000 3000000] [--keep]
+
+For each N: writes N LiteLLM SpendLogs-shape JSONL records (~2 KB a line, see gen_litellm.py)
+to bench/out/, then measures, each step in its own child process (wall time taken inside the
+child around the measured call; peak RSS of that child from os.wait4):
+
+- baseline:      SELECT count(*) FROM read_json(<file>, format='newline_delimited')
+- baseline_cols: the top-level fields the LiteLLM adapter reads, all materialised (aggregated),
+                 so DuckDB cannot skip parsing them; a fairer but less standard baseline
+- ingest:        pipelines.ingest.ingest_paths([file], Home(<fresh temp home>), source='litellm')
+
+The headline ratio is ingest / baseline (target <= 3.0x). Peak RSS should stay roughly flat
+as N triples: ingest works in bounded chunks. Results go to bench/out/bench_ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+TARGET_RATIO = 3.0
+
+# Top-level fields the LiteLLM adapter (pipelines/sources/litellm.sql) reads from a SpendLogs
+# row, with an aggregate that forces DuckDB to produce every value.
+ADAPTER_FIELDS = [
+    "request_id", "call_type", "api_key", "spend", "prompt_tokens", "completion_tokens",
+    "startTime", "endTime", "model", "custom_llm_provider", '"user"', "team_id", "end_user",
+    "session_id", "status", "metadata", "request_tags",
+]
+
+
+def data_path(records: int) -> Path:
+    return OUT / f"litellm_spend_logs_{records}.jsonl"
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+# -- child steps ------------------------------------------------------------------------------
+
+def child_baseline(path: Path, columns: bool) -> dict:
+    import duckdb
+
+    con = duckdb.connect()
+    source = f"read_json('{_sql_path(path)}', format = 'newline_delimited')"
+    if columns:
+        aggregates = ", ".join(
+            f"count({c})" if c in ("spend", "prompt_tokens", "completion_tokens", "startTime",
+                                   "endTime")
+            else f"sum(length({c}))"
+            for c in ADAPTER_FIELDS
+        )
+        sql = f"SELECT count(*), {aggregates} FROM {source}"
+    else:
+        sql = f"SELECT count(*) FROM {source}"
+    start = time.perf_counter()
+    row = con.execute(sql).fetchall()[0]
+    seconds = time.perf_counter() - start
+    con.close()
+    return {"seconds": seconds, "rows": row[0], "sql": sql}
+
+
+def child_ingest(path: Path, home_dir: Path) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from pipelines.ingest import ingest_paths
+    from pipelines.paths import Home
+
+    start = time.perf_counter()
+    results = ingest_paths([path], Home(home_dir), source="litellm")
+    seconds = time.perf_counter() - start
+    result = results[0]
+    return {"seconds": seconds, "status": result.status, "records_read": result.records_read,
+            "records_loaded": result.records_loaded,
+            "records_duplicate": result.records_duplicate,
+            "records_quarantined": result.records_quarantined}
+
+
+def child_generate(path: Path, records: int) -> dict:
+    sys.path.insert(0, str(BENCH))
+    import gen_litellm
+
+    start = time.perf_counter()
+    gen_litellm.write_jsonl(path, records)
+    return {"seconds": time.perf_counter() - start}
+
+
+def run_child(step: str, *args: str) -> dict:
+    """Run one step in a fresh interpreter; returns its JSON plus peak RSS and outer wall.
+
+    Linux carries the parent's RSS high-water mark over fork+exec into the child's ru_maxrss,
+    so the parent must stay small: it only orchestrates, every heavy step is a child."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", step, *args]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=ROOT)
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    outer = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {step} failed with exit code {proc.returncode}")
+    result = json.loads(stdout.decode().strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux: KiB
+    result["outer_wall_seconds"] = outer
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # whole child, imports included
+    result["loadavg_1m_after"] = os.getloadavg()[0]
+    return result
+
+
+# -- parent -----------------------------------------------------------------------------------
+
+def bench_one(records: int, keep: bool) -> dict:
+    path = data_path(records)
+    if path.exists():
+        print(f"  reusing {path.relative_to(ROOT)}", flush=True)
+    else:
+        generated = run_child("generate", str(path), str(records))
+        print(f"  generated {path.relative_to(ROOT)} in {generated['seconds']:.1f}s "
+              "(not measured)", flush=True)
+    file_mb = path.stat().st_size / 1e6
+
+    # Warm the page cache so neither side pays for the first read from disk.
+    with open(path, "rb") as handle:
+        while handle.read(8 * 1024 * 1024):
+            pass
+
+    baseline = run_child("baseline", str(path))
+    print(f"  baseline count(*)      {baseline['seconds']:7.2f}s", flush=True)
+    baseline_cols = run_child("baseline_cols", str(path))
+    print(f"  baseline adapter cols  {baseline_cols['seconds']:7.2f}s", flush=True)
+    home_dir = Path(tempfile.mkdtemp(prefix="ingest_home_", dir=OUT))
+    try:
+        ingest = run_child("ingest", str(path), str(home_dir))
+    finally:
+        shutil.rmtree(home_dir, ignore_errors=True)
+    print(f"  ingest                 {ingest['seconds']:7.2f}s", flush=True)
+    if not keep:
+        path.unlink()
+
+    ok = (baseline["rows"] == records and baseline_cols["rows"] == records
+          and ingest["records_loaded"] == records and ingest["records_read"] == records)
+    return {
+        "records": records,
+        "file_mb": round(file_mb, 1),
+        "bytes_per_record": round(file_mb * 1e6 / records),
+        "baseline": baseline,
+        "baseline_cols": baseline_cols,
+        "ingest": ingest,
+        "ratio": ingest["seconds"] / baseline["seconds"],
+        "ratio_vs_cols": ingest["seconds"] / baseline_cols["seconds"],
+        "ingest_records_per_s": records / ingest["seconds"],
+        "ingest_mb_per_s": file_mb / ingest["seconds"],
+        "loaded_equals_n": ok,
+    }
+
+
+def print_table(rows: list[dict]) -> None:
+    header = (f"{'records':>10} {'file MB':>8} {'count s':>8} {'cols s':>7} {'ingest s':>9} "
+              f"{'ratio':>7} {'vs cols':>8} {'ingest RSS MB':>14} {'base RSS MB':>12} "
+              f"{'loaded==N':>10}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['records']:>10,} {r['file_mb']:>8.0f} {r['baseline']['seconds']:>8.2f} "
+              f"{r['baseline_cols']['seconds']:>7.2f} {r['ingest']['seconds']:>9.2f} "
+              f"{r['ratio']:>6.1f}x {r['ratio_vs_cols']:>7.1f}x "
+              f"{r['ingest']['peak_rss_mb']:>14.0f} {r['baseline']['peak_rss_mb']:>12.0f} "
+              f"{'yes' if r['loaded_equals_n'] else 'NO':>10}")
+    worst = max(r["ratio"] for r in rows)
+    verdict = "meets" if worst <= TARGET_RATIO else "MISSES"
+    print(f"\nheadline: ingest / raw read_json count = {worst:.1f}x (worst case) -> {verdict} "
+          f"the <= {TARGET_RATIO:.1f}x target")
+    if len(rows) > 1:
+        rss = [r["ingest"]["peak_rss_mb"] for r in rows]
+        print(f"ingest peak RSS {min(rss):.0f}-{max(rss):.0f} MB across "
+              f"{rows[0]['records']:,}..{rows[-1]['records']:,} records "
+              f"(x{rows[-1]['records'] / rows[0]['records']:.0f} input, "
+              f"x{rss[-1] / rss[0]:.2f} memory)")
+
+
+def machine() -> dict:
+    import duckdb
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "duckdb": duckdb.__version__, "platform": platform.platform()}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description="llmcost ingest benchmark")
+    parser.add_argument("--records", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the generated JSONL in bench/out (reused by later runs)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        step, *rest = args.child
+        if step == "baseline":
+            out = child_baseline(Path(rest[0]), columns=False)
+        elif step == "baseline_cols":
+            out = child_baseline(Path(rest[0]), columns=True)
+        elif step == "ingest":
+            out = child_ingest(Path(rest[0]), Path(rest[1]))
+        elif step == "generate":
+            out = child_generate(Path(rest[0]), int(rest[1]))
+        else:
+            raise SystemExit(f"unknown child step {step}")
+        print(json.dumps(out))
+        return out
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    print(f"load average (1 min) before start: {load:.2f} on {os.cpu_count()} CPUs"
+          + ("  <- other work is running: timings will be noisy" if load > 0.5 else ""))
+    rows = []
+    for records in args.records:
+        print(f"\n== {records:,} records", flush=True)
+        rows.append(bench_one(records, args.keep))
+    print()
+    print_table(rows)
+    # The floor every child's peak RSS inherits (see run_child), before duckdb is imported.
+    orchestrator_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report = {"benchmark": "ingest", "at": datetime.now(UTC).isoformat(timespec="seconds"),
+              "machine": machine(), "target_ratio": TARGET_RATIO,
+              "orchestrator_peak_rss_mb": orchestrator_rss, "loadavg_1m_at_start": load,
+              "runs": rows}
+    out = OUT / "bench_ingest.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"results: {out.relative_to(ROOT)}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
