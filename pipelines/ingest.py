@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import secrets
 import zlib
 from collections.abc import Callable, Iterable
@@ -29,6 +30,13 @@ from pipelines.records import RAW_SCHEMA, iter_raw_chunks
 from pipelines.sources import SOURCES, get_source
 
 EXCERPT_CHARS = 300
+
+
+def excerpt_chars() -> int:
+    """How much of a rejected record quarantine keeps. Records hold prompts and responses, and
+    storing their text is off by default: LLMCOST_STORE_TEXT=1 keeps the first EXCERPT_CHARS
+    characters, with secret-looking strings redacted."""
+    return EXCERPT_CHARS if os.environ.get("LLMCOST_STORE_TEXT") == "1" else 0
 # Canonical columns an adapter may leave out (they read as NULL): only sources that bill set
 # billed_cost_usd.
 OPTIONAL_ADAPTER_COLUMNS = {"requests": ("billed_cost_usd",)}
@@ -210,10 +218,10 @@ class Ingestor:
                 "       chunk_out.problems[1].code, "
                 "       array_to_string(list_transform(chunk_out.problems, lambda p: p.reason), "
                 "                       '; '), "
-                "       llm_redact(left(raw_arrow.raw, ?)) "
+                "       nullif(llm_redact(left(raw_arrow.raw, ?)), '') "
                 "FROM chunk_out JOIN raw_arrow ON raw_arrow.source_line = chunk_out.source_line "
                 "WHERE len(chunk_out.problems) > 0",
-                [EXCERPT_CHARS],
+                [excerpt_chars()],
             )
             con.execute(
                 "INSERT INTO batch SELECT * EXCLUDE (problems) FROM chunk_out "
@@ -247,7 +255,8 @@ class Ingestor:
                     code, reason = "malformed_json", f"not valid JSON: {exc}"
             else:
                 code, reason = "malformed_json", "not valid JSON"
-            rejected.append((source_line, None, None, code, reason, raw[:EXCERPT_CHARS]))
+            rejected.append((source_line, None, None, code, reason,
+                             raw[:excerpt_chars()] or None))
         if rejected:
             self.con.executemany(
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, llm_redact(?))", rejected)

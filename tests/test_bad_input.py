@@ -246,8 +246,8 @@ def _assert_bad_file_outcome(home: Home, path: Path, result, bad: BadFile) -> No
         assert row["is_duplicate"] is (code == "duplicate"), row
         for word in words:
             assert word in row["reason"], (word, row["reason"])
-        if code not in ("duplicate",):
-            assert row["excerpt"], row
+        # Records carry prompts: their text is not stored unless LLMCOST_STORE_TEXT=1.
+        assert row["excerpt"] is None, row
 
     (run,) = query(home, "SELECT * FROM ingest_runs WHERE source_file = ?", [str(path)])
     assert run["is_balanced"] is True
@@ -378,3 +378,15 @@ def test_broken_first_line_does_not_cost_the_rest_of_the_file(home, tmp_path, so
     assert (result.records_read, result.records_loaded, result.records_quarantined) == (3, 2, 1)
     (rejected,) = query(home, "SELECT * FROM quarantine")
     assert (rejected["source_line"], rejected["reason_code"]) == (1, "malformed_json")
+
+
+def test_excerpts_are_kept_only_when_text_storage_is_on(home, tmp_path, monkeypatch):
+    """Prompt and response text is off by default; opted in, secrets are redacted."""
+    monkeypatch.setenv("LLMCOST_STORE_TEXT", "1")
+    path = tmp_path / "text.jsonl"
+    path.write_text('{"api_key": "sk-proj-abcdefghijklmnop", "messages": [\n')
+    (result,) = ingest(home, path, "openai")
+    assert result.records_quarantined == 1
+    warehouse.build(home)
+    (row,) = query(home, "SELECT excerpt FROM quarantine")
+    assert row["excerpt"].startswith('{"api_key": "sk-proj-[REDACTED]"')

@@ -227,7 +227,9 @@ def rows_containing(con: duckdb.DuckDBPyConnection, relation_sql: str, needle: s
         [needle]).fetchall()[0][0]
 
 
-def test_no_raw_api_key_reaches_the_lake_or_the_warehouse(home, tmp_path):
+def test_no_raw_api_key_reaches_the_lake_or_the_warehouse(home, tmp_path, monkeypatch):
+    # With record text kept in quarantine excerpts (opt-in), keys are still redacted.
+    monkeypatch.setenv("LLMCOST_STORE_TEXT", "1")
     landing = home.ensure().landing
     write_jsonl(landing / "litellm" / "spend.jsonl", leaky_litellm_rows())
     openai_records, anthropic_records = leaky_envelopes()
