@@ -15,7 +15,7 @@ import os
 import secrets
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,9 +82,6 @@ class FileResult:
     run_id: str | None = None
     usage_dates: list[str] = field(default_factory=list)
     note: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def file_sha256(path: Path) -> str:

@@ -44,10 +44,6 @@ def _properties(table: str) -> dict[str, dict]:
     return json_schema(table)["properties"]
 
 
-def columns(table: str) -> list[str]:
-    return list(_properties(table))
-
-
 def arrow_schema(table: str) -> pa.Schema:
     schema = json_schema(table)
     required = set(schema.get("required", []))
@@ -62,12 +58,3 @@ def arrow_schema(table: str) -> pa.Schema:
 def duckdb_columns(table: str) -> dict[str, str]:
     """Column name -> DuckDB type, in schema order (for CREATE TABLE and casts)."""
     return {name: _DUCKDB_TYPES[spec["x-arrow"]] for name, spec in _properties(table).items()}
-
-
-def select_list(table: str, relation: str | None = None) -> str:
-    """A SELECT list that casts every canonical column to its type, in schema order."""
-    prefix = f"{relation}." if relation else ""
-    return ",\n  ".join(
-        f'CAST({prefix}"{name}" AS {sql_type}) AS "{name}"'
-        for name, sql_type in duckdb_columns(table).items()
-    )

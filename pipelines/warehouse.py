@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -260,7 +259,3 @@ def open_read_only(home: Home) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(home.warehouse), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
     return con
-
-
-def warehouse_path(home: Home) -> Path:
-    return home.warehouse
