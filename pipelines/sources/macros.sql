@@ -134,3 +134,12 @@ CREATE OR REPLACE MACRO llm_safe_tags(m) AS map_from_entries(
      if NOT regexp_matches(lower(e.key),
                            '(^|[_.-])(api[_-]?key|authorization|secret|password|passwd|token'
                            || '|credentials?|cookie|bearer)$')]);
+
+-- The long-context tier a priced row falls in: the highest price threshold its input exceeds
+-- (0 = base). An export bucket has no per-request size: Anthropic's context_window says which
+-- tier it is; any other bucket is priced at the base tier (documented approximation).
+CREATE OR REPLACE MACRO llm_tier_floor(thresholds, input_tokens) AS
+    coalesce(list_max(list_filter(thresholds, lambda t: t < input_tokens)), 0);
+
+CREATE OR REPLACE MACRO llm_bucket_tier_floor(thresholds, context_window) AS
+    CASE WHEN context_window = '200k-1M' THEN coalesce(list_max(thresholds), 0) ELSE 0 END;

@@ -18,8 +18,7 @@ request_keys as (
         model_ids.model,
         requests.service_tier,
         requests.usage_date as priced_date,
-        coalesce(list_max(list_filter(thresholds.thresholds,
-                                      lambda t: t < requests.input_tokens)), 0) as tier_floor
+        llm_tier_floor(thresholds.thresholds, requests.input_tokens) as tier_floor
     from stg_lake__requests as requests
     cross join thresholds
     inner join model_ids
@@ -32,10 +31,7 @@ bucket_keys as (
         model_ids.model,
         buckets.service_tier,
         buckets.usage_date as priced_date,
-        -- An aggregate has no per-request size: Anthropic says which context tier the bucket
-        -- is; anything else is priced at the base tier (documented approximation).
-        case when buckets.context_window = '200k-1M'
-            then coalesce(list_max(thresholds.thresholds), 0) else 0 end as tier_floor
+        llm_bucket_tier_floor(thresholds.thresholds, buckets.context_window) as tier_floor
     from stg_lake__usage_buckets as buckets
     cross join thresholds
     inner join model_ids

@@ -25,8 +25,7 @@ keyed as (
     select
         requests.*,
         model_ids.model,
-        coalesce(list_max(list_filter(thresholds.thresholds,
-                                      lambda t: t < requests.input_tokens)), 0) as tier_floor
+        llm_tier_floor(thresholds.thresholds, requests.input_tokens) as tier_floor
     from requests
     inner join model_ids
         on model_ids.model_raw = requests.model_raw

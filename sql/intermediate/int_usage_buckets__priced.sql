@@ -25,8 +25,7 @@ keyed as (
     select
         buckets.*,
         model_ids.model,
-        case when buckets.context_window = '200k-1M'
-            then coalesce(list_max(thresholds.thresholds), 0) else 0 end as tier_floor
+        llm_bucket_tier_floor(thresholds.thresholds, buckets.context_window) as tier_floor
     from buckets
     left join model_ids
         on model_ids.model_raw = buckets.model_raw
