@@ -16,6 +16,7 @@ from pipelines.records import iter_raw_chunks
 from pipelines.sources import SOURCES
 
 SAMPLE_RECORDS = 20
+SAMPLE_BYTES = 1 << 20
 MIN_SCORE = 0.5
 MARGIN = 0.2
 
@@ -33,7 +34,8 @@ class Detection:
 
 def sample_records(path: Path, limit: int = SAMPLE_RECORDS) -> list[dict]:
     records: list[dict] = []
-    for chunk in iter_raw_chunks(path):
+    # A small first chunk: detection needs a few records, not 128 MB of the file.
+    for chunk in iter_raw_chunks(path, chunk_bytes=SAMPLE_BYTES):
         for raw, read_error in zip(chunk.table.column("raw").to_pylist(),
                                    chunk.table.column("read_error").to_pylist(), strict=True):
             if read_error is not None or raw is None:
