@@ -21,9 +21,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import db, landing_guard, schema
+from pipelines import db, fingerprint, landing_guard, schema
 from pipelines.detect import UndetectedFormat, detect
-from pipelines.lake import INGEST_RUNS, QUARANTINE, Lake
+from pipelines.lake import INGEST_RUNS, PROMPT_EMBEDDINGS, QUARANTINE, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import Home
 from pipelines.records import RAW_SCHEMA, iter_raw_chunks
@@ -39,7 +39,9 @@ def excerpt_chars() -> int:
     return EXCERPT_CHARS if os.environ.get("LLMCOST_STORE_TEXT") == "1" else 0
 # Canonical columns an adapter may leave out (they read as NULL): only sources that bill set
 # billed_cost_usd.
-OPTIONAL_ADAPTER_COLUMNS = {"requests": ("billed_cost_usd",)}
+OPTIONAL_ADAPTER_COLUMNS = {
+    "requests": {"billed_cost_usd": "DOUBLE", **fingerprint.TRANSIENT_COLUMNS},
+}
 # Per canonical table: the dedupe key and the event time (identifiers, never user input).
 TABLES = {
     "requests": ("request_id", "occurred_at"),
@@ -183,8 +185,9 @@ class Ingestor:
         con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
         returned = {row[0] for row in con.execute("DESCRIBE adapter_output").fetchall()}
         fill = ", ".join(
-            f'CAST(NULL AS {columns[c]}) AS "{c}"'
-            for c in OPTIONAL_ADAPTER_COLUMNS.get(source.table, ()) if c not in returned)
+            f'CAST(NULL AS {sql_type}) AS "{c}"'
+            for c, sql_type in OPTIONAL_ADAPTER_COLUMNS.get(source.table, {}).items()
+            if c not in returned)
         if fill:
             con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS "
                         f"SELECT *, {fill} FROM ({source.sql()})")
@@ -197,6 +200,7 @@ class Ingestor:
         }
         if source.table == "requests":
             params["key_salt"] = self.home.key_salt()
+        fingerprints = fingerprint.Fingerprinter(con) if source.table == "requests" else None
         malformed_explained = 0
         for chunk_no, chunk in enumerate(itertools.chain([first] if first else [], chunks),
                                          start=1):
@@ -220,16 +224,25 @@ class Ingestor:
                 "WHERE len(chunk_out.problems) > 0",
                 [excerpt_chars()],
             )
-            con.execute(
-                "INSERT INTO batch SELECT * EXCLUDE (problems) FROM chunk_out "
-                "WHERE len(problems) = 0")
+            if fingerprints:
+                fingerprints.fingerprint_chunk()
+                con.execute(f"INSERT INTO batch BY NAME {fingerprints.select_clean_rows()}")
+            else:
+                con.execute(
+                    "INSERT INTO batch SELECT * EXCLUDE (problems) FROM chunk_out "
+                    "WHERE len(problems) = 0")
             malformed_explained = self._reject_unparsable(malformed_explained, validated)
             if progress:
                 progress(f"{path.name}: chunk {chunk_no}, {chunk.table.num_rows:,} records")
         con.execute("DROP TABLE IF EXISTS chunk_out")
 
         duplicates = self._mark_duplicates(source.name, source.table)
-        return self._write(path, source.name, source.table, sha, run_id, ingested_at, duplicates)
+        try:
+            return self._write(path, source.name, source.table, sha, run_id, ingested_at,
+                               duplicates, with_embeddings=fingerprints is not None)
+        finally:
+            if fingerprints:
+                fingerprints.close()
 
     def _reject_unparsable(self, explained: int, validated: bool) -> int:
         """Quarantine records of the current chunk that are not a JSON object, with the parser's
@@ -311,7 +324,8 @@ class Ingestor:
         return within + across
 
     def _write(self, path: Path, source: str, table: str, sha: str, run_id: str,
-               ingested_at: datetime, duplicates: int) -> FileResult:
+               ingested_at: datetime, duplicates: int, *,
+               with_embeddings: bool = False) -> FileResult:
         con = self.con
         _, time_column = TABLES[table]
         staging = self.lake.staging_dir(run_id)
@@ -331,6 +345,14 @@ class Ingestor:
                 "(FORMAT parquet, PARTITION_BY (usage_date), COMPRESSION zstd, "
                 "FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)"
             )
+        if loaded and with_embeddings:
+            # Only the embeddings of texts whose request loaded (not duplicates or rejects).
+            target = staging / PROMPT_EMBEDDINGS / f"source={source}" / "part.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                "COPY (SELECT * FROM fp_embeddings WHERE text_hash IN "
+                "(SELECT last_user_hash FROM batch) ORDER BY text_hash) "
+                f"TO '{_sql_path(target)}' (FORMAT parquet, COMPRESSION zstd)")
         if total_rejects:
             target = staging / QUARANTINE / f"source={source}" / "part.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)

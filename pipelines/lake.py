@@ -4,6 +4,7 @@ Layout (every data file is named after the ingest run that wrote it)::
 
     lake/requests/source=<source>/usage_date=<YYYY-MM-DD>/<run_id>.parquet
     lake/quarantine/source=<source>/<run_id>.parquet
+    lake/prompt_embeddings/source=<source>/<run_id>.parquet
     lake/ingest_runs/<run_id>.parquet          <- the commit marker, written last
 
 A run's data files are moved into place first and its ``ingest_runs`` file last (each move is
@@ -22,6 +23,7 @@ from pathlib import Path
 REQUESTS = "requests"
 USAGE_BUCKETS = "usage_buckets"
 QUARANTINE = "quarantine"
+PROMPT_EMBEDDINGS = "prompt_embeddings"
 INGEST_RUNS = "ingest_runs"
 STAGING = "_staging"
 
@@ -93,7 +95,7 @@ class Lake:
         """Data files of runs that never committed (a crash mid-publish)."""
         committed = self.committed_runs()
         orphans = []
-        for table in (REQUESTS, USAGE_BUCKETS, QUARANTINE):
+        for table in (REQUESTS, USAGE_BUCKETS, QUARANTINE, PROMPT_EMBEDDINGS):
             table_dir = self.table_dir(table)
             if table_dir.exists():
                 orphans += [p for p in table_dir.rglob("*.parquet") if p.stem not in committed]

@@ -21,6 +21,10 @@ _ARROW_TYPES = {
     "date": pa.date32(),
     "timestamp_utc": pa.timestamp("us", tz="UTC"),
     "map_string": pa.map_(pa.string(), pa.string()),
+    "uint64": pa.uint64(),
+    "float32_list": pa.list_(pa.float32()),
+    "segment_list": pa.list_(pa.struct([("kind", pa.string()), ("chain_hash", pa.uint64()),
+                                        ("tokens", pa.int64())])),
 }
 
 _DUCKDB_TYPES = {
@@ -31,6 +35,9 @@ _DUCKDB_TYPES = {
     "date": "DATE",
     "timestamp_utc": "TIMESTAMPTZ",
     "map_string": "MAP(VARCHAR, VARCHAR)",
+    "uint64": "UBIGINT",
+    "float32_list": "FLOAT[]",
+    "segment_list": "STRUCT(kind VARCHAR, chain_hash UBIGINT, tokens BIGINT)[]",
 }
 
 

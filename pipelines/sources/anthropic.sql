@@ -24,7 +24,8 @@ parts AS (
             "provider": "VARCHAR", "service_tier": "VARCHAR", "status": "VARCHAR",
             "metadata": "JSON", "request": {"model": "VARCHAR"}, "error": "JSON"
         }') END AS env,
-        CASE WHEN is_envelope THEN doc -> '$.response' ELSE doc END AS body
+        CASE WHEN is_envelope THEN doc -> '$.response' ELSE doc END AS body,
+        CASE WHEN is_envelope THEN doc -> '$.request' END AS request
     FROM envelope
 ),
 
@@ -33,6 +34,7 @@ fields AS (
         source_line,
         env,
         body,
+        request,
         from_json(body, '{
             "id": "VARCHAR", "type": "VARCHAR", "model": "VARCHAR",
             "usage": {
@@ -112,6 +114,17 @@ final AS (
         coalesce(llm_int(b.usage.server_tool_use.web_search_requests), 0) AS web_search_calls,
         CAST(NULL AS DOUBLE) AS reported_cost_usd,
         CAST(body -> '$.usage' AS VARCHAR) AS usage_raw,
+        -- The prompt, for fingerprints only.
+        json_extract(request, '$.system') AS prompt_system,
+        json_extract(request, '$.messages') AS prompt_messages,
+        json_extract(request, '$.tools') AS prompt_tools,
+        request AS prompt_params,
+        nullif(array_to_string(list_transform(
+            list_filter(CAST(json_extract(body, '$.content[*]') AS JSON[]),
+                        lambda c: json_extract_string(c, '$.type') = 'text'),
+            lambda c: json_extract_string(c, '$.text')), chr(10)), '') AS response_text,
+        list_contains(json_extract_string(body, '$.content[*].type'), 'tool_use')
+            AS response_tool_calls,
         list_filter([
             llm_int_problem('usage.input_tokens', b.usage.input_tokens),
             llm_int_problem('usage.output_tokens', b.usage.output_tokens),

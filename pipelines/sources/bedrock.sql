@@ -99,7 +99,13 @@ bodies AS (
             WHEN 'log' THEN f.output.outputBodyJson
             WHEN 'envelope' THEN f.response
             ELSE rec
-        END AS body
+        END AS body,
+        -- The request body (invocation log inputBodyJson, or the envelope's request), in the
+        -- Anthropic Messages or Converse shape.
+        CASE kind
+            WHEN 'log' THEN json_extract(rec, '$.input.inputBodyJson')
+            WHEN 'envelope' THEN json_extract(rec, '$.request')
+        END AS request_body
     FROM kinds
 ),
 
@@ -306,6 +312,19 @@ final AS (
                 'bodyUsage', body -> '$.usage') AS VARCHAR)
             ELSE CAST(body -> '$.usage' AS VARCHAR)
         END AS usage_raw,
+        -- The prompt, for fingerprints only (Converse keeps parameters in inferenceConfig and
+        -- tools in toolConfig).
+        json_extract(request_body, '$.system') AS prompt_system,
+        json_extract(request_body, '$.messages') AS prompt_messages,
+        coalesce(json_extract(request_body, '$.tools'),
+                 json_extract(request_body, '$.toolConfig.tools')) AS prompt_tools,
+        coalesce(json_extract(request_body, '$.inferenceConfig'), request_body) AS prompt_params,
+        nullif(array_to_string(coalesce(
+            json_extract_string(body, '$.output.message.content[*].text'),
+            json_extract_string(body, '$.content[*].text')), chr(10)), '') AS response_text,
+        list_contains(json_extract_string(body, '$.content[*].type'), 'tool_use')
+            OR len(json_extract(body, '$.output.message.content[*].toolUse')) > 0
+            AS response_tool_calls,
         list_filter([
             llm_unwrap_problem('CloudWatch event message', message),
             llm_int_problem(uncached_field, uncached_j),

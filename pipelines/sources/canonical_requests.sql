@@ -35,6 +35,13 @@ SELECT
     reported_cost_usd,
     billed_cost_usd,
     usage_raw,
+    -- The prompt, for the fingerprint step only (pipelines/fingerprint.py): never stored.
+    prompt_system,
+    prompt_messages,
+    prompt_tools,
+    prompt_params,
+    response_text,
+    response_tool_calls,
     $source_file AS source_file,
     source_line,
     coalesce(source_item, 0) AS source_item,

@@ -34,7 +34,8 @@ parts AS (
             "metadata": "JSON", "request": {"model": "VARCHAR", "labels": "JSON"},
             "error": "JSON"
         }') END AS env,
-        CASE WHEN is_envelope THEN CAST(raw -> '$.response' AS VARCHAR) ELSE raw END AS body
+        CASE WHEN is_envelope THEN CAST(raw -> '$.response' AS VARCHAR) ELSE raw END AS body,
+        CASE WHEN is_envelope THEN raw -> '$.request' END AS request
     FROM envelope
 ),
 
@@ -43,6 +44,7 @@ fields AS (
         source_line,
         env,
         body,
+        request,
         from_json(body, '{
             "responseId": "VARCHAR", "modelVersion": "VARCHAR", "createTime": "VARCHAR",
             "usageMetadata": {
@@ -144,6 +146,20 @@ final AS (
             THEN 1 ELSE 0 END AS web_search_calls,
         CAST(NULL AS DOUBLE) AS reported_cost_usd,
         CAST(body -> '$.usageMetadata' AS VARCHAR) AS usage_raw,
+        -- The prompt (REST camelCase or the SDK's snake_case config), for fingerprints only.
+        coalesce(json_extract(request, '$.systemInstruction'),
+                 json_extract(request, '$.system_instruction'),
+                 json_extract(request, '$.config.system_instruction')) AS prompt_system,
+        json_extract(request, '$.contents') AS prompt_messages,
+        coalesce(json_extract(request, '$.tools'), json_extract(request, '$.config.tools'))
+            AS prompt_tools,
+        coalesce(json_extract(request, '$.generationConfig'), json_extract(request, '$.config'))
+            AS prompt_params,
+        nullif(array_to_string(
+            json_extract_string(body, '$.candidates[0].content.parts[*].text'), chr(10)), '')
+            AS response_text,
+        len(json_extract(body, '$.candidates[0].content.parts[*].functionCall')) > 0
+            AS response_tool_calls,
         list_filter([
             llm_int_problem('usageMetadata.promptTokenCount', u.promptTokenCount),
             llm_int_problem('usageMetadata.cachedContentTokenCount', u.cachedContentTokenCount),

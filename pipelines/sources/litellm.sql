@@ -20,7 +20,8 @@ WITH parsed AS (
             "status": "VARCHAR", "metadata": "VARCHAR", "request_tags": "VARCHAR",
             "cache_hit": "VARCHAR",
             "hidden_params": {"litellm_model_name": "VARCHAR", "usage_object": "VARCHAR"},
-            "response": {"usage": "VARCHAR"}
+            "response": "JSON", "messages": "JSON", "model_parameters": "JSON",
+            "proxy_server_request": "JSON"
         }') AS f
     FROM records
 ),
@@ -46,7 +47,9 @@ decoded AS (
 usage AS (
     SELECT
         *,
-        coalesce(m.usage_object, f.hidden_params.usage_object, f.response.usage) AS usage_text,
+        coalesce(m.usage_object, f.hidden_params.usage_object,
+                 CASE WHEN json_type(f.response) = 'OBJECT'
+                     THEN CAST(json_extract(f.response, '$.usage') AS VARCHAR) END) AS usage_text,
         llm_tag_map(tag_list) AS tag_map,
         -- Attribution metadata users pass per request (spend_logs_metadata / requester_metadata).
         coalesce(try(from_json(m.spend_logs_metadata, '"MAP(VARCHAR, VARCHAR)"')), MAP {}) AS custom_md,
@@ -159,6 +162,19 @@ final AS (
         coalesce(llm_int(u.server_tool_use.web_search_requests), 0) AS web_search_calls,
         reported AS reported_cost_usd,
         coalesce(usage_text, '{}') AS usage_raw,
+        -- The prompt, for fingerprints only. SpendLogs store messages/response as JSON-encoded
+        -- strings ("{}" when the proxy keeps no prompts); callbacks as objects.
+        CAST(NULL AS JSON) AS prompt_system,
+        CASE WHEN json_type(llm_unwrap_json(f.messages)) = 'ARRAY'
+            THEN llm_unwrap_json(f.messages) END AS prompt_messages,
+        coalesce(json_extract(f.model_parameters, '$.tools'),
+                 json_extract(llm_unwrap_json(f.proxy_server_request), '$.tools')) AS prompt_tools,
+        coalesce(f.model_parameters, llm_unwrap_json(f.proxy_server_request)) AS prompt_params,
+        json_extract_string(llm_unwrap_json(f.response), '$.choices[0].message.content')
+            AS response_text,
+        json_array_length(json_extract(llm_unwrap_json(f.response),
+                                       '$.choices[0].message.tool_calls')) > 0
+            AS response_tool_calls,
         -- The reasons are only worked out for a record that fails a cheap check first.
         CASE WHEN (m IS NOT NULL OR llm_blank_null(f.metadata) IS NULL)
                 AND (tag_list IS NOT NULL OR llm_blank_null(f.request_tags) IS NULL)

@@ -143,3 +143,57 @@ CREATE OR REPLACE MACRO llm_tier_floor(thresholds, input_tokens) AS
 
 CREATE OR REPLACE MACRO llm_bucket_tier_floor(thresholds, context_window) AS
     CASE WHEN context_window = '200k-1M' THEN coalesce(list_max(thresholds), 0) ELSE 0 END;
+
+-- Prompt content, across wire shapes (used by the fingerprint step, sources/fingerprint.sql).
+-- These use json_extract*, never the -> operators: inside a function argument DuckDB reads
+-- `m -> '$.x'` as a lambda.
+-- One block of a message's content as text: a string; a text block (OpenAI parts, Anthropic and
+-- Bedrock blocks, Gemini parts {text}); an OTel part {type, content}. Any other block (image,
+-- tool call, tool result with nested blocks) stands as its minified JSON, so it still changes
+-- the hash and still counts tokens.
+CREATE OR REPLACE MACRO llm_block_text(b) AS CASE
+    WHEN json_type(b) = 'VARCHAR' THEN json_extract_string(b, '$')
+    WHEN json_type(json_extract(b, '$.text')) = 'VARCHAR' THEN json_extract_string(b, '$.text')
+    WHEN json_type(json_extract(b, '$.content')) = 'VARCHAR'
+        THEN json_extract_string(b, '$.content')
+    ELSE CAST(json(b) AS VARCHAR)
+END;
+
+CREATE OR REPLACE MACRO llm_blocks_text(blocks) AS array_to_string(
+    list_transform(CAST(json_extract(blocks, '$[*]') AS JSON[]), lambda b: llm_block_text(b)),
+    chr(10));
+
+-- A message's (or a system prompt's) content as text: a string, a list of blocks, or an object
+-- holding `content` / `parts` (Gemini systemInstruction, OTel messages).
+CREATE OR REPLACE MACRO llm_content_text(c) AS CASE
+    WHEN json_type(c) = 'VARCHAR' THEN json_extract_string(c, '$')
+    WHEN json_type(c) = 'ARRAY' THEN llm_blocks_text(c)
+    WHEN json_type(c) = 'OBJECT'
+        AND json_type(coalesce(json_extract(c, '$.content'), json_extract(c, '$.parts'))) = 'ARRAY'
+        THEN llm_blocks_text(coalesce(json_extract(c, '$.content'), json_extract(c, '$.parts')))
+    WHEN json_type(c) = 'OBJECT' THEN llm_block_text(c)
+END;
+
+-- Role of a chat message: OpenAI/Anthropic/OTel `role`, Gemini `role` ('model' is the
+-- assistant), Responses API items without a role (function_call, function_call_output) by type.
+CREATE OR REPLACE MACRO llm_message_role(m) AS CASE
+    WHEN lower(json_extract_string(m, '$.role')) IN ('system', 'developer') THEN 'system'
+    WHEN lower(json_extract_string(m, '$.role')) IN ('assistant', 'model', 'ai') THEN 'assistant'
+    WHEN lower(json_extract_string(m, '$.role')) IN ('tool', 'function', 'ipython') THEN 'tool'
+    WHEN lower(json_extract_string(m, '$.role')) IN ('user', 'human') THEN 'user'
+    WHEN json_extract_string(m, '$.type') IN ('function_call', 'custom_tool_call') THEN 'assistant'
+    WHEN json_extract_string(m, '$.type') IN ('function_call_output', 'custom_tool_call_output') THEN 'tool'
+    ELSE coalesce(lower(json_extract_string(m, '$.role')), lower(json_extract_string(m, '$.type')), 'user')
+END;
+
+-- A message's text: its content/parts, or the whole item when it has neither (tool calls).
+CREATE OR REPLACE MACRO llm_message_text(m) AS coalesce(
+    llm_content_text(coalesce(json_extract(m, '$.content'), json_extract(m, '$.parts'))),
+    CASE WHEN json_type(json_extract(m, '$.output')) = 'VARCHAR' THEN json_extract_string(m, '$.output') END,
+    CAST(json(m) AS VARCHAR));
+
+-- A JSON value that may be a JSON-encoded string of JSON (LiteLLM SpendLogs columns) as JSON.
+CREATE OR REPLACE MACRO llm_unwrap_json(j) AS CASE
+    WHEN json_type(j) = 'VARCHAR' AND json_valid(json_extract_string(j, '$')) THEN CAST(json_extract_string(j, '$') AS JSON)
+    ELSE j
+END;

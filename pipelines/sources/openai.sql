@@ -25,7 +25,8 @@ parts AS (
             "metadata": "JSON", "request": {"model": "VARCHAR", "service_tier": "VARCHAR"},
             "error": "JSON"
         }') END AS env,
-        CASE WHEN is_envelope THEN doc -> '$.response' ELSE doc END AS body
+        CASE WHEN is_envelope THEN doc -> '$.response' ELSE doc END AS body,
+        CASE WHEN is_envelope THEN doc -> '$.request' END AS request
     FROM envelope
 ),
 
@@ -34,6 +35,7 @@ fields AS (
         source_line,
         env,
         body,
+        request,
         from_json(body, '{
             "id": "VARCHAR", "object": "VARCHAR", "created": "JSON", "created_at": "JSON",
             "completed_at": "JSON", "model": "VARCHAR", "service_tier": "VARCHAR",
@@ -118,6 +120,19 @@ final AS (
             AS web_search_calls,
         CAST(NULL AS DOUBLE) AS reported_cost_usd,
         CAST(body -> '$.usage' AS VARCHAR) AS usage_raw,
+        -- The prompt (Chat: messages; Responses: instructions + input), for fingerprints only.
+        json_extract(request, '$.instructions') AS prompt_system,
+        coalesce(json_extract(request, '$.messages'), json_extract(request, '$.input'))
+            AS prompt_messages,
+        json_extract(request, '$.tools') AS prompt_tools,
+        request AS prompt_params,
+        coalesce(json_extract_string(body, '$.choices[0].message.content'),
+                 nullif(array_to_string(
+                     json_extract_string(body, '$.output[*].content[*].text'), chr(10)), ''))
+            AS response_text,
+        json_array_length(json_extract(body, '$.choices[0].message.tool_calls')) > 0
+            OR list_contains(json_extract_string(body, '$.output[*].type'), 'function_call')
+            AS response_tool_calls,
         list_filter([
             llm_int_problem('usage input tokens', input_j),
             llm_int_problem('usage output tokens', output_j),

@@ -156,6 +156,16 @@ tokens AS (
         v[list_position(k, 'llm.token_count.completion_details.reasoning')] AS reason_4,
         v[list_position(k, 'llm.cost.total')] AS cost_1,
         v[list_position(k, 'gen_ai.usage.cost')] AS cost_2,
+        -- Opt-in content attributes (JSON strings), for fingerprints only.
+        v[list_position(k, 'gen_ai.input.messages')] ->> '$' AS input_messages_text,
+        v[list_position(k, 'gen_ai.system_instructions')] ->> '$' AS system_text,
+        v[list_position(k, 'gen_ai.tool.definitions')] ->> '$' AS tools_text,
+        v[list_position(k, 'gen_ai.output.messages')] ->> '$' AS output_messages_text,
+        json_object(
+            'temperature', llm_num(v[list_position(k, 'gen_ai.request.temperature')]),
+            'top_p', llm_num(v[list_position(k, 'gen_ai.request.top_p')]),
+            'max_tokens', llm_num(v[list_position(k, 'gen_ai.request.max_tokens')]),
+            'seed', llm_num(v[list_position(k, 'gen_ai.request.seed')])) AS request_params,
         list_transform(list_filter(sp.attributes, lambda a: starts_with(a.key, 'llmcost.')),
             lambda a: {'k': a.key, 'v': coalesce(a.value.stringValue, a.value.intValue, a.value.doubleValue,
                                                  a.value.boolValue) ->> '$'}) AS span_llmcost
@@ -297,6 +307,17 @@ final AS (
                 OR starts_with(a.key, 'llm.usage.') OR starts_with(a.key, 'llm.cost.')),
             lambda a: to_json(a.key) || ':' || coalesce(a.value.stringValue, a.value.intValue,
                 a.value.doubleValue, a.value.boolValue, 'null')), ',') || '}' AS usage_raw,
+        CASE WHEN json_valid(system_text) THEN CAST(system_text AS JSON) END AS prompt_system,
+        CASE WHEN json_valid(input_messages_text) THEN CAST(input_messages_text AS JSON) END
+            AS prompt_messages,
+        CASE WHEN json_valid(tools_text) THEN CAST(tools_text AS JSON) END AS prompt_tools,
+        request_params AS prompt_params,
+        CASE WHEN json_valid(output_messages_text) THEN nullif(array_to_string(list_filter(
+            json_extract_string(output_messages_text, '$[*].parts[*].content'),
+            lambda t: t IS NOT NULL), chr(10)), '') END AS response_text,
+        CASE WHEN json_valid(output_messages_text) THEN list_contains(
+            json_extract_string(output_messages_text, '$[*].parts[*].type'), 'tool_call')
+            END AS response_tool_calls,
         list_filter([
             CASE WHEN not_otlp THEN llm_problem('not_a_record',
                 'not an OTLP/JSON document: no resourceSpans list (nor resourceMetrics / resourceLogs)') END,

@@ -56,7 +56,27 @@ final as (
         source_line,
         source_item,
         file_sha256,
-        ingested_at
+        ingested_at,
+        -- Prompt fingerprints (pipelines/fingerprint.py); NULL when the source logs no prompt.
+        prompt_hash,
+        system_prompt_hash,
+        prefix_hash,
+        last_user_hash,
+        response_hash,
+        prompt_segments,
+        prompt_tokens_counted,
+        system_prompt_tokens,
+        tools_tokens,
+        prefix_tokens,
+        last_user_tokens,
+        message_count,
+        temperature,
+        is_streaming,
+        has_tools,
+        has_tool_calls,
+        tokenizer,
+        embedder,
+        prompt_text
     from priced
 )
 
