@@ -2,7 +2,8 @@
 
     llmcost ingest PATH... [--source NAME]   landing files -> lake (counts per file)
     llmcost build [--full] [--date D ...]    lake + prices -> warehouse.duckdb marts
-    llmcost run                              ingest everything new in landing/, then build
+    llmcost run                              ingest everything new in landing/, build, simulate
+    llmcost savings [--report-only]          cache / prompt-waste simulations over history
     llmcost sql "QUERY" [--format F]         read-only query of the warehouse
     llmcost report                           where the money went
     llmcost sources                          supported input formats
@@ -99,6 +100,31 @@ def cmd_run(args: argparse.Namespace, home: Home) -> int:
         print(f"nothing in {home.landing}")
     result = build(home, full=args.full, progress=_progress)
     _print_build(result)
+    if not getattr(args, "no_savings", False):
+        _simulate(home)
+    return 0
+
+
+def _simulate(home: Home) -> None:
+    from pipelines.savings import simulate
+
+    started = time.monotonic()
+    result = simulate.run(home, progress=_progress)
+    print(f"savings simulated over {result.simulated_requests:,} of {result.requests:,} "
+          f"requests in {time.monotonic() - started:.1f}s: "
+          + ", ".join(f"{name} {count:,} rows" for name, count in result.row_counts.items()))
+
+
+def cmd_savings(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.savings import report as savings_report
+
+    if not args.report_only:
+        _simulate(home)
+    con = open_read_only(home)
+    try:
+        print(savings_report.headline(con))
+    finally:
+        con.close()
     return 0
 
 
@@ -182,6 +208,8 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
     cmd_run(argparse.Namespace(full=True), home)
     print()
     cmd_report(args, home)
+    print()
+    cmd_savings(argparse.Namespace(report_only=True), home)
     print(f"Warehouse: {home.warehouse}  (try: llmcost sql \"select * from daily_costs limit 5\")")
     return 0
 
@@ -204,9 +232,19 @@ def parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--date", action="append", help="rebuild this day (repeatable)")
     build_cmd.set_defaults(func=cmd_build)
 
-    run = commands.add_parser("run", help="ingest everything new in landing/, then build")
+    run = commands.add_parser(
+        "run", help="ingest everything new in landing/, build, then simulate savings")
     run.add_argument("--full", action="store_true")
+    run.add_argument("--no-savings", action="store_true",
+                     help="skip the savings simulations (cache, prompt waste)")
     run.set_defaults(func=cmd_run)
+
+    savings = commands.add_parser(
+        "savings", help="simulate caching and prompt-waste fixes over history; print the "
+        "headline (settings: $LLMCOST_HOME/savings.toml)")
+    savings.add_argument("--report-only", action="store_true",
+                         help="print the last simulation without running it again")
+    savings.set_defaults(func=cmd_savings)
 
     sql = commands.add_parser("sql", help="run a read-only SQL query on the warehouse")
     sql.add_argument("query")

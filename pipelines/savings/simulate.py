@@ -1,0 +1,460 @@
+"""Replay the warehouse's request history through simulated caches and write the savings marts.
+
+Reads the ``requests`` and ``prices`` marts and the lake's ``prompt_embeddings``; writes, in one
+transaction, ``cache_opportunities``, ``semantic_cache_sweep``, ``prompt_cache_opportunities``,
+``prompt_waste`` and ``savings_runs`` (grain, columns and assumptions in README "Savings").
+
+Only requests that logged their prompt (a fingerprint at ingest), succeeded, were priced and
+were not already answered by a gateway cache take part; ``savings_runs`` says how much of the
+spend that covers. A simulated saving is at most the real cost of the requests it avoids, so
+the savings never exceed the spend.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from pipelines import db
+from pipelines.lake import PROMPT_EMBEDDINGS, Lake
+from pipelines.locking import writer_lock
+from pipelines.paths import SQL_DIR, Home
+from pipelines.savings import config as savings_config
+from pipelines.savings import rules as cache_rules
+from pipelines.savings.calibration import CalibrationMissing, estimated_precision, load_calibration
+from pipelines.savings.replay import concat_ranges
+from pipelines.savings.replay_exact import exact_replay
+from pipelines.savings.replay_prefix import prefix_replay
+from pipelines.savings.replay_semantic import semantic_candidates, semantic_replay
+
+Progress = Callable[[str], None]
+SAVINGS_TABLES = ("cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
+                  "prompt_waste", "savings_runs")
+_SCOPE_COLUMNS = {"global": "''", "team": "team", "feature": "team || '/' || feature"}
+
+
+@dataclass
+class SavingsResult:
+    requests: int = 0
+    simulated_requests: int = 0
+    embedded_requests: int = 0
+    default_threshold: float | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _candidates_frame(con, cfg: savings_config.SavingsConfig) -> pa.Table:
+    """Requests that can take part, in replay order, with their response-cache eligibility and
+    scope keys."""
+    cache = cfg.cache
+    excluded = list(cache.exclude_features)
+    return con.sql(f"""
+        SELECT
+            request_id, source, usage_date,
+            coalesce(team, 'unattributed') AS team,
+            coalesce(feature, 'unattributed') AS feature,
+            model,
+            epoch(occurred_at) AS t,
+            CAST(cost_usd AS DOUBLE) AS cost_usd,
+            coalesce(latency_ms, 0) AS latency_ms,
+            prompt_hash, last_user_hash, system_prompt_hash, response_hash,
+            NOT (? AND coalesce(is_streaming, false))
+                AND NOT (? AND coalesce(has_tool_calls, false))
+                AND coalesce(temperature, 0) <= ?
+                AND NOT list_contains(?::VARCHAR[], coalesce(team, 'unattributed') || '/'
+                                      || coalesce(feature, 'unattributed'))
+                AS is_cacheable,
+            {', '.join(f"dense_rank() OVER (ORDER BY {expr}) AS scope_{name}"
+                       for name, expr in _SCOPE_COLUMNS.items())}
+        FROM (SELECT * REPLACE (coalesce(team, 'unattributed') AS team,
+                                coalesce(feature, 'unattributed') AS feature) FROM requests)
+        WHERE prompt_hash IS NOT NULL AND is_priced AND status = 'success'
+            AND NOT is_gateway_cache_hit
+        ORDER BY occurred_at, source, request_id
+    """, params=[cache.exclude_streaming, cache.exclude_tool_calls, cache.max_temperature,
+                 excluded]).to_arrow_table()
+
+
+def _embeddings(con, home: Home, frame: pa.Table) -> tuple[np.ndarray, str | None]:
+    """One row per request: the embedding of its last user turn (zeros when none)."""
+    files = [str(f.path) for f in Lake(home.lake).files(PROMPT_EMBEDDINGS)]
+    n = frame.num_rows
+    if not files or n == 0:
+        return np.zeros((n, 1), np.float32), None
+    con.register("savings_hashes", pa.table({
+        "row_number": pa.array(np.arange(n, dtype=np.int64)),
+        "text_hash": frame.column("last_user_hash")}))
+    embedders = con.execute(
+        "SELECT embedder, count(*) FROM read_parquet(?) GROUP BY embedder ORDER BY 2 DESC",
+        [files]).fetchall()
+    embedder = embedders[0][0]
+    rows = con.sql("""
+        WITH vectors AS (
+            SELECT text_hash, any_value(embedding) AS embedding
+            FROM read_parquet(?) WHERE embedder = ? GROUP BY text_hash
+        )
+        SELECT savings_hashes.row_number, vectors.embedding
+        FROM savings_hashes JOIN vectors ON vectors.text_hash = savings_hashes.text_hash
+        ORDER BY savings_hashes.row_number
+    """, params=[files, embedder]).to_arrow_table()
+    con.unregister("savings_hashes")
+    if rows.num_rows == 0:
+        return np.zeros((n, 1), np.float32), None
+    vectors = rows.column("embedding").combine_chunks()
+    dim = len(vectors[0])
+    emb = np.zeros((n, dim), np.float32)
+    emb[rows.column("row_number").to_numpy()] = (
+        vectors.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim))
+    return emb, embedder
+
+
+def _default_threshold(cfg, calibration) -> float:
+    semantic = cfg.semantic
+    if semantic.default_threshold is not None:
+        return float(semantic.default_threshold)
+    if calibration is not None:
+        for threshold in sorted(semantic.thresholds):
+            precision = estimated_precision(calibration, threshold)
+            if precision is not None and precision >= semantic.min_precision:
+                return float(threshold)
+    return float(max(semantic.thresholds))
+
+
+def _false_hit_rate(calibration, threshold: float) -> float | None:
+    """Calibrated wrong hits / queries at a threshold, linear between grid points."""
+    if calibration is None:
+        return None
+    points = sorted((row["threshold"], row["false_hit_rate"]) for row in calibration.rows)
+    grid = [p for p, _ in points]
+    if not grid or not grid[0] <= threshold <= grid[-1] or any(v is None for _, v in points):
+        return None
+    return float(np.interp(threshold, grid, [v for _, v in points]))
+
+
+def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, progress,
+              timings) -> tuple[list[dict], dict[str, np.ndarray], float]:
+    """The threshold sweep for every scope, and per-request hits at the default threshold for
+    the configured scope."""
+    cache = cfg.cache
+    thresholds = sorted(set(cfg.semantic.thresholds))
+    default = _default_threshold(cfg, calibration)
+    if default not in thresholds:
+        thresholds = sorted({*thresholds, default})
+    t = frame.column("t").to_numpy()
+    cost = frame.column("cost_usd").to_numpy(zero_copy_only=False)
+    latency = frame.column("latency_ms").to_numpy(zero_copy_only=False)
+    responses = frame.column("response_hash").to_numpy(zero_copy_only=False)
+    has_text = np.abs(emb).sum(axis=1) > 0
+    eligible = frame.column("is_cacheable").to_numpy(zero_copy_only=False) & has_text
+    ttl = cache.ttl_seconds or None
+    capacity = cache.capacity or None
+    sweep: list[dict] = []
+    default_hits = {}
+    for scope in savings_config.SCOPES:
+        started = time.perf_counter()
+        # A semantic cache never serves another model's or another app's (system prompt's)
+        # answer: partition by model and system prompt within the scope.
+        partition = _dense(frame, [f"scope_{scope}", "model", "system_prompt_hash"])
+        if progress:
+            progress(f"semantic cache, scope {scope}: searching neighbours of "
+                     f"{int(eligible.sum()):,} prompts")
+        candidates = semantic_candidates(t, partition, emb, eligible, ttl=ttl,
+                                         k=cfg.semantic.neighbours)
+        results = semantic_replay(t, partition, emb, eligible, candidates, thresholds,
+                                  ttl=ttl, capacity=capacity)
+        timings[f"semantic_{scope}"] = time.perf_counter() - started
+        for threshold, result in results.items():
+            hit = result.hit
+            served = result.source[hit]
+            known = ~_is_null(responses[hit]) & ~_is_null(responses[served])
+            matches = int((responses[hit][known] == responses[served][known]).sum())
+            precision = (estimated_precision(calibration, threshold)
+                         if calibration is not None else None)
+            false_rate = _false_hit_rate(calibration, threshold)
+            hits = int(hit.sum())
+            eligible_n = int(eligible.sum())
+            sweep.append({
+                "scope": scope, "threshold": threshold, "is_default": threshold == default,
+                "embedder": embedder, "requests": len(t), "eligible_requests": eligible_n,
+                "hits": hits, "hit_rate": hits / eligible_n if eligible_n else None,
+                "cost_usd": float(cost.sum()), "saved_usd": float(cost[hit].sum()),
+                "latency_saved_s": float(latency[hit].sum()) / 1000.0,
+                "est_hit_precision": precision,
+                "est_correct_hits": None if precision is None else hits * precision,
+                "est_wrong_hits": None if precision is None else hits * (1 - precision),
+                "est_false_hit_rate": false_rate,
+                "responses_compared": int(known.sum()), "responses_matching": matches,
+                "response_match_rate": matches / int(known.sum()) if known.any() else None,
+                "ttl_seconds": cache.ttl_seconds, "capacity": cache.capacity,
+                "fallback_searches": result.fallbacks,
+            })
+            if scope == cache.scope and threshold == default:
+                default_hits = {"hit": hit, "source": result.source}
+    return sweep, default_hits, default
+
+
+def _is_null(values: np.ndarray) -> np.ndarray:
+    if values.dtype == object:
+        return np.array([v is None for v in values], dtype=bool)
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    return np.zeros(values.shape, dtype=bool)
+
+
+def _dense(frame: pa.Table, columns: list[str]) -> np.ndarray:
+    """Dense integer ids of the distinct combinations of `columns` (nulls are a value)."""
+    keys = pa.table({c: frame.column(c) for c in columns})
+    ids = duckdb.sql(
+        f"SELECT dense_rank() OVER (ORDER BY {', '.join(columns)}) - 1 AS id "
+        f"FROM (SELECT *, row_number() OVER () AS row_number FROM keys) ORDER BY row_number"
+    ).fetchnumpy()["id"]
+    return np.asarray(ids, dtype=np.int64)
+
+
+def _prefix_frame(con) -> pa.Table:
+    """Requests that can take part in the prompt-cache replay, with their rule, their prices
+    per token and their prompt blocks."""
+    return con.sql("""
+        WITH candidates AS (
+            SELECT
+                requests.request_id, requests.source, requests.usage_date,
+                coalesce(requests.team, 'unattributed') AS team,
+                coalesce(requests.feature, 'unattributed') AS feature,
+                requests.provider, requests.model,
+                epoch(requests.occurred_at) AS t,
+                coalesce(requests.project, requests.api_key_hash, '') AS account,
+                requests.input_tokens, requests.cache_read_input_tokens,
+                requests.prompt_tokens_counted, requests.prompt_segments,
+                CAST(coalesce(requests.input_cost_usd, 0) + coalesce(requests.cache_read_cost_usd, 0)
+                     + coalesce(requests.cache_write_cost_usd, 0) AS DOUBLE) AS actual_input_cost_usd,
+                prices.input_usd_per_mtok / 1e6 AS input_usd_per_token,
+                prices.cache_read_usd_per_mtok / 1e6 AS cache_read_usd_per_token,
+                prices.cache_write_5m_usd_per_mtok / 1e6 AS cache_write_usd_per_token
+            FROM requests
+            JOIN prices ON prices.price_id = requests.price_id
+            WHERE requests.prompt_segments IS NOT NULL AND requests.prompt_tokens_counted > 0
+                AND requests.is_priced AND requests.status = 'success'
+                AND NOT requests.is_gateway_cache_hit AND prices.input_usd_per_mtok IS NOT NULL
+        ),
+        ruled AS (
+            SELECT
+                candidates.*,
+                rules.rule_id, rules.caching, rules.min_cacheable_tokens, rules.read_multiplier,
+                rules.write_multiplier, rules.ttl_seconds, rules.refresh_on_hit,
+                rules.increment_min_tokens, rules.increment_step_tokens,
+                row_number() OVER (
+                    PARTITION BY candidates.source, candidates.request_id
+                    ORDER BY length(rules.model_pattern) DESC, rules.effective_from DESC
+                ) AS rule_rank
+            FROM candidates
+            JOIN prompt_cache_rules AS rules
+                ON rules.provider = candidates.provider
+                AND candidates.model LIKE rules.model_pattern
+                AND candidates.usage_date >= rules.effective_from
+                AND (rules.effective_to IS NULL OR candidates.usage_date < rules.effective_to)
+        )
+        SELECT * EXCLUDE (rule_rank) FROM ruled WHERE rule_rank = 1
+        ORDER BY t, source, request_id
+    """).to_arrow_table()
+
+
+def _prefix(frame: pa.Table, timings) -> pa.Table:
+    """Per request: simulated cache reads and writes (provider tokens) and input cost."""
+    started = time.perf_counter()
+    n = frame.num_rows
+    segments = frame.column("prompt_segments").combine_chunks()
+    indptr = segments.offsets.to_numpy().astype(np.int64)
+    flat = segments.flatten()
+    kinds = flat.field("kind").to_numpy(zero_copy_only=False)
+    hashes = flat.field("chain_hash").to_numpy().astype(np.uint64)
+    counted = flat.field("tokens").to_numpy().astype(np.float64)
+    input_tokens = frame.column("input_tokens").to_numpy().astype(np.float64)
+    scale = input_tokens / frame.column("prompt_tokens_counted").to_numpy().astype(np.float64)
+    lengths = np.diff(indptr)
+    request_of_level = np.repeat(np.arange(n), lengths)
+    # Cumulative tokens per request, rescaled so a prompt's blocks add up to the provider's
+    # own input_tokens (the tokenizer is an estimate; the provider's count is billed).
+    cumulative = np.cumsum(counted)
+    starts = np.concatenate([[0.0], cumulative])[indptr[:-1]]
+    level_tokens = np.floor((cumulative - starts[request_of_level])
+                            * scale[request_of_level]).astype(np.int64)
+    static = np.isin(kinds, ["tools", "system"])
+    # Static prefix = the leading tools/system blocks; its last level is a breakpoint, and so
+    # is the prompt's last block (automatic caching, or a cache_control on the last message).
+    dynamic_so_far = np.cumsum(~static)
+    before_request = np.concatenate([[0], dynamic_so_far])[indptr[:-1]]
+    leading = (dynamic_so_far - before_request[request_of_level]) == 0
+    last = np.zeros(len(kinds), dtype=bool)
+    last[indptr[1:][lengths > 0] - 1] = True
+    static_end = leading & ~np.r_[leading[1:], False] | (leading & last)
+    caching = frame.column("caching").to_numpy(zero_copy_only=False)
+    explicit = caching[request_of_level] == "explicit"
+    breakpoint_ = np.where(explicit, static_end | last, True)
+    scope = _dense(frame, ["provider", "model", "account"])
+    ttl = frame.column("ttl_seconds").to_numpy()
+    minimum = frame.column("min_cacheable_tokens").to_numpy()
+    inc_min = frame.column("increment_min_tokens").to_numpy(zero_copy_only=False)
+    inc_step = frame.column("increment_step_tokens").to_numpy(zero_copy_only=False)
+    refresh = frame.column("refresh_on_hit").to_numpy(zero_copy_only=False)
+    t = frame.column("t").to_numpy()
+    read = np.zeros(n, np.int64)
+    write = np.zeros(n, np.int64)
+    # Rules differ in increments and refresh; replay each combination with its own requests.
+    combos = {}
+    for i, key in enumerate(zip(_nan_to_none(inc_min), _nan_to_none(inc_step), refresh)):
+        combos.setdefault(key, []).append(i)
+    for (step_min, step, refresh_hit), rows in combos.items():
+        rows = np.asarray(rows)
+        sub_lengths = lengths[rows]
+        sub_indptr = np.concatenate([[0], np.cumsum(sub_lengths)])
+        take = concat_ranges(indptr[rows], sub_lengths)
+        result = prefix_replay(
+            t[rows], scope[rows], sub_indptr, hashes[take], level_tokens[take],
+            breakpoint_[take], ttl=ttl[rows], min_tokens=minimum[rows],
+            increment=(int(step_min), int(step)) if step_min is not None else None,
+            refresh_on_hit=bool(refresh_hit))
+        read[rows] = result.read_tokens
+        write[rows] = result.write_tokens
+    static_level = np.where(leading, np.arange(len(kinds)), -1)
+    static_last = np.full(n, -1)
+    np.maximum.at(static_last, request_of_level, static_level)
+    first_level = indptr[:-1]
+    prefix_level = np.where(static_last >= 0, static_last, first_level)
+    prefix_hash = np.where(lengths > 0, hashes[np.minimum(prefix_level, len(hashes) - 1)], 0)
+    prefix_tokens = np.where(lengths > 0,
+                             level_tokens[np.minimum(prefix_level, len(hashes) - 1)], 0)
+    timings["prompt_cache"] = time.perf_counter() - started
+    return pa.table({
+        "row_number": pa.array(np.arange(n, dtype=np.int64)),
+        "simulated_read_tokens": pa.array(read),
+        "simulated_write_tokens": pa.array(write),
+        "prefix_hash": pa.array(prefix_hash.astype(np.uint64)),
+        "prefix_tokens": pa.array(prefix_tokens.astype(np.int64)),
+    })
+
+
+def _nan_to_none(values: np.ndarray) -> list:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values]
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / "savings" / f"{name}.sql").read_text()
+
+
+def run(home: Home, *, progress: Progress | None = None) -> SavingsResult:
+    """Run every simulation over the warehouse and replace the savings marts."""
+    cfg = savings_config.load(home.root)
+    with writer_lock(home.lock_file):
+        con = db.connect(home.warehouse, temp_directory=home.root / ".duckdb_tmp")
+        try:
+            return _run(con, home, cfg, progress)
+        finally:
+            con.close()
+
+
+def _run(con, home: Home, cfg, progress) -> SavingsResult:
+    for needed in ("requests", "prices"):
+        if not con.execute("SELECT count(*) FROM information_schema.tables "
+                           "WHERE table_name = ?", [needed]).fetchall()[0][0]:
+            raise FileNotFoundError(
+                f"no {needed} mart in {home.warehouse}: run `llmcost build` first")
+    result = SavingsResult()
+    timings = result.seconds
+    con.register("prompt_cache_rules", cache_rules.load(home))
+
+    started = time.perf_counter()
+    frame = _candidates_frame(con, cfg)
+    timings["load"] = time.perf_counter() - started
+    result.simulated_requests = frame.num_rows
+    if progress:
+        progress(f"savings: {frame.num_rows:,} requests with a logged prompt")
+
+    # Exact response cache, configured scope.
+    started = time.perf_counter()
+    t = frame.column("t").to_numpy()
+    keys = frame.column("prompt_hash").to_numpy().astype(np.uint64)
+    cacheable = frame.column("is_cacheable").to_numpy(zero_copy_only=False)
+    exact = exact_replay(t, frame.column(f"scope_{cfg.cache.scope}").to_numpy(), keys,
+                         cacheable, ttl=cfg.cache.ttl_seconds or None,
+                         capacity=cfg.cache.capacity or None)
+    timings["exact"] = time.perf_counter() - started
+
+    # Semantic cache: sweep every scope, default threshold for cache_opportunities.
+    emb, embedder = _embeddings(con, home, frame)
+    result.embedded_requests = int((np.abs(emb).sum(axis=1) > 0).sum())
+    calibration = None
+    if embedder:
+        try:
+            calibration = load_calibration(embedder)
+        except CalibrationMissing:
+            calibration = None
+    sweep, default_hits, default = _semantic(frame, emb, cfg, calibration, embedder, progress,
+                                             timings)
+    result.default_threshold = default
+    n = frame.num_rows
+    semantic_hit = default_hits.get("hit", np.zeros(n, bool))
+
+    # Provider prompt caching.
+    prefix_frame = _prefix_frame(con)
+    prefix = _prefix(prefix_frame, timings) if prefix_frame.num_rows else None
+
+    started = time.perf_counter()
+    con.register("savings_frame", frame.select(
+        ["request_id", "source", "usage_date", "team", "feature", "model", "cost_usd",
+         "latency_ms"]).append_column("exact_hit", pa.array(exact.hit))
+        .append_column("semantic_hit", pa.array(semantic_hit)))
+    con.register("semantic_sweep_rows", pa.Table.from_pylist(sweep) if sweep else
+                 pa.table({"scope": pa.array([], pa.string())}))
+    if prefix is not None:
+        con.register("prefix_rows", prefix_frame.drop_columns(["prompt_segments"])
+                     .append_column("row_number", prefix.column("row_number"))
+                     .append_column("simulated_read_tokens", prefix.column("simulated_read_tokens"))
+                     .append_column("simulated_write_tokens",
+                                    prefix.column("simulated_write_tokens"))
+                     .append_column("prefix_hash", prefix.column("prefix_hash"))
+                     .append_column("prefix_tokens", prefix.column("prefix_tokens")))
+    else:
+        con.execute("CREATE OR REPLACE TEMP VIEW prefix_rows AS SELECT * FROM (SELECT "
+                    "NULL::VARCHAR AS request_id) WHERE false")
+    waste = cfg.waste
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if prefix is not None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE prefix_costed AS {_sql('prefix_costed')}")
+        else:
+            con.execute("CREATE OR REPLACE TEMP TABLE prefix_costed AS SELECT NULL::VARCHAR "
+                        "AS request_id, NULL::VARCHAR AS source, NULL::DOUBLE AS saved_usd, "
+                        "false AS is_hit, NULL::UBIGINT AS prefix_hash WHERE false")
+        con.execute(f"CREATE OR REPLACE TABLE prompt_cache_opportunities AS "
+                    f"{_sql('prompt_cache_opportunities')}")
+        con.execute(f"CREATE OR REPLACE TABLE cache_opportunities AS "
+                    f"{_sql('cache_opportunities')}", {"threshold": default})
+        con.execute("CREATE OR REPLACE TABLE semantic_cache_sweep AS "
+                    "SELECT * FROM semantic_sweep_rows ORDER BY scope, threshold")
+        con.execute(f"CREATE OR REPLACE TABLE prompt_waste AS {_sql('prompt_waste')}", {
+            "keep_turns": waste.history_keep_turns, "summary_tokens": waste.summary_tokens,
+            "context_budget": waste.context_budget_tokens})
+        result.requests = con.execute("SELECT count(*) FROM requests").fetchall()[0][0]
+        con.execute("""
+            CREATE OR REPLACE TABLE savings_runs AS SELECT
+                now() AS simulated_at, ? AS config_source, ? AS scope, ? AS ttl_seconds,
+                ? AS capacity, ? AS default_threshold, ? AS embedder, ? AS tokenizer,
+                ? AS requests, ? AS simulated_requests, ? AS embedded_requests,
+                (SELECT sum(cost_usd) FROM requests) AS cost_usd,
+                (SELECT sum(cost_usd) FROM savings_frame) AS simulated_cost_usd
+        """, [cfg.source, cfg.cache.scope, cfg.cache.ttl_seconds, cfg.cache.capacity, default,
+              embedder, "cl100k_base", result.requests, result.simulated_requests,
+              result.embedded_requests])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    timings["marts"] = time.perf_counter() - started
+    for table in SAVINGS_TABLES:
+        result.row_counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return result
