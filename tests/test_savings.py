@@ -169,3 +169,26 @@ def test_bad_settings_file_is_a_clear_error(tmp_path):
     (tmp_path / "savings.toml").write_text("[cache]\nscope = \"planet\"\n")
     with pytest.raises(SavingsConfigError, match="scope must be one of"):
         load(Path(tmp_path))
+
+
+def test_dagster_savings_job_materialises_every_savings_table(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    monkeypatch.setenv("LLMCOST_EMBEDDER", "hashing-char3_5-256")
+    home = Home(tmp_path / "home")
+    landing = tmp_path / "support.jsonl"
+    landing.write_text("".join(json.dumps(r) + "\n" for r in HISTORY))
+    ingest_paths([landing], home, source="anthropic")
+    warehouse.build(home)
+    monkeypatch.setenv("LLMCOST_HOME", str(home.root))
+    with dg.instance_for_test() as instance:
+        result = defs().resolve_job_def("savings_job").execute_in_process(instance=instance)
+    assert result.success
+    materialised = {event.asset_key.to_user_string(): event.step_materialization_data
+                    .materialization.metadata["dagster/row_count"].value
+                    for event in result.get_asset_materialization_events()}
+    assert materialised == {"cache_opportunities": 6, "semantic_cache_sweep": 27,
+                            "prompt_cache_opportunities": 1, "prompt_waste": 8,
+                            "savings_runs": 1}

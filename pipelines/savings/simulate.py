@@ -125,17 +125,6 @@ def _default_threshold(cfg, calibration) -> float:
     return float(max(semantic.thresholds))
 
 
-def _false_hit_rate(calibration, threshold: float) -> float | None:
-    """Calibrated wrong hits / queries at a threshold, linear between grid points."""
-    if calibration is None:
-        return None
-    points = sorted((row["threshold"], row["false_hit_rate"]) for row in calibration.rows)
-    grid = [p for p, _ in points]
-    if not grid or not grid[0] <= threshold <= grid[-1] or any(v is None for _, v in points):
-        return None
-    return float(np.interp(threshold, grid, [v for _, v in points]))
-
-
 def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, progress,
               timings) -> tuple[list[dict], dict[str, np.ndarray], float]:
     """The threshold sweep for every scope, and per-request hits at the default threshold for
@@ -175,9 +164,12 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
             matches = int((responses[hit][known] == responses[served][known]).sum())
             precision = (estimated_precision(calibration, threshold)
                          if calibration is not None else None)
-            false_rate = _false_hit_rate(calibration, threshold)
             hits = int(hit.sum())
             eligible_n = int(eligible.sum())
+            # QQP's own false-hit rate is tied to QQP's hit rate; for this history it is the
+            # history's hit rate x the calibrated share of wrong hits.
+            false_rate = (None if precision is None or not eligible_n
+                          else hits / eligible_n * (1 - precision))
             sweep.append({
                 "scope": scope, "threshold": threshold, "is_default": threshold == default,
                 "embedder": embedder, "requests": len(t), "eligible_requests": eligible_n,
@@ -208,7 +200,7 @@ def _is_null(values: np.ndarray) -> np.ndarray:
 
 def _dense(frame: pa.Table, columns: list[str]) -> np.ndarray:
     """Dense integer ids of the distinct combinations of `columns` (nulls are a value)."""
-    keys = pa.table({c: frame.column(c) for c in columns})
+    keys = pa.table({c: frame.column(c) for c in columns})  # noqa: F841 (read by name below)
     ids = duckdb.sql(
         f"SELECT dense_rank() OVER (ORDER BY {', '.join(columns)}) - 1 AS id "
         f"FROM (SELECT *, row_number() OVER () AS row_number FROM keys) ORDER BY row_number"
@@ -230,8 +222,10 @@ def _prefix_frame(con) -> pa.Table:
                 coalesce(requests.project, requests.api_key_hash, '') AS account,
                 requests.input_tokens, requests.cache_read_input_tokens,
                 requests.prompt_tokens_counted, requests.prompt_segments,
-                CAST(coalesce(requests.input_cost_usd, 0) + coalesce(requests.cache_read_cost_usd, 0)
-                     + coalesce(requests.cache_write_cost_usd, 0) AS DOUBLE) AS actual_input_cost_usd,
+                CAST(coalesce(requests.input_cost_usd, 0)
+                     + coalesce(requests.cache_read_cost_usd, 0)
+                     + coalesce(requests.cache_write_cost_usd, 0) AS DOUBLE)
+                    AS actual_input_cost_usd,
                 prices.input_usd_per_mtok / 1e6 AS input_usd_per_token,
                 prices.cache_read_usd_per_mtok / 1e6 AS cache_read_usd_per_token,
                 prices.cache_write_5m_usd_per_mtok / 1e6 AS cache_write_usd_per_token
@@ -305,18 +299,19 @@ def _prefix(frame: pa.Table, timings) -> pa.Table:
     read = np.zeros(n, np.int64)
     write = np.zeros(n, np.int64)
     # Rules differ in increments and refresh; replay each combination with its own requests.
-    combos = {}
-    for i, key in enumerate(zip(_nan_to_none(inc_min), _nan_to_none(inc_step), refresh)):
-        combos.setdefault(key, []).append(i)
-    for (step_min, step, refresh_hit), rows in combos.items():
-        rows = np.asarray(rows)
+    combos, combo_of = np.unique(np.stack([
+        np.nan_to_num(np.asarray(inc_min, dtype=np.float64), nan=-1.0),
+        np.nan_to_num(np.asarray(inc_step, dtype=np.float64), nan=-1.0),
+        np.asarray(refresh, dtype=np.float64)], axis=1), axis=0, return_inverse=True)
+    for combo, (step_min, step, refresh_hit) in enumerate(combos.tolist()):
+        rows = np.flatnonzero(combo_of.reshape(-1) == combo)
         sub_lengths = lengths[rows]
         sub_indptr = np.concatenate([[0], np.cumsum(sub_lengths)])
         take = concat_ranges(indptr[rows], sub_lengths)
         result = prefix_replay(
             t[rows], scope[rows], sub_indptr, hashes[take], level_tokens[take],
             breakpoint_[take], ttl=ttl[rows], min_tokens=minimum[rows],
-            increment=(int(step_min), int(step)) if step_min is not None else None,
+            increment=(int(step_min), int(step)) if step_min >= 0 else None,
             refresh_on_hit=bool(refresh_hit))
         read[rows] = result.read_tokens
         write[rows] = result.write_tokens
@@ -336,10 +331,6 @@ def _prefix(frame: pa.Table, timings) -> pa.Table:
         "prefix_hash": pa.array(prefix_hash.astype(np.uint64)),
         "prefix_tokens": pa.array(prefix_tokens.astype(np.int64)),
     })
-
-
-def _nan_to_none(values: np.ndarray) -> list:
-    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values]
 
 
 def _sql(name: str) -> str:

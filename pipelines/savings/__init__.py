@@ -1,0 +1,1 @@
+"""Savings simulations: replay request history through simulated caches and routers."""
