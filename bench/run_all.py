@@ -35,6 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     run("bench_ingest.py", *(["--records", *args.ingest_records] if args.ingest_records else []))
     run("bench_pricing.py")
+    run("bench_savings.py", "--requests", "1000000")
 
     ingest = json.loads((OUT / "bench_ingest.json").read_text())
     pricing = json.loads((OUT / "bench_pricing.json").read_text())
