@@ -140,9 +140,6 @@ class ScopeCache:
             OrderedDict() if capacity is not None and not refresh_on_hit else None
         )
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def get(self, key: Hashable, t: float):
         """The value of a live entry, counted as a use (and refreshed when configured); None
         when absent or expired."""
@@ -172,6 +169,7 @@ class ScopeCache:
             del entries[key]
             if lru is not None:
                 del lru[key]
+            self._dropped(key)
         if self.capacity is not None:
             self.purge(t)
             if len(entries) >= self.capacity:
@@ -179,7 +177,8 @@ class ScopeCache:
                     victim, _ = lru.popitem(last=False)
                     del entries[victim]
                 else:
-                    entries.popitem(last=False)
+                    victim, _ = entries.popitem(last=False)
+                self._dropped(victim)
         entries[key] = [t, value]
         if lru is not None:
             lru[key] = None
@@ -194,7 +193,8 @@ class ScopeCache:
             del entries[key]
             if lru is not None:
                 del lru[key]
+            self._dropped(key)
 
-    def live_keys(self, t: float) -> list:
-        self.purge(t)
-        return list(self._entries)
+    def _dropped(self, key: Hashable) -> None:
+        """Called for every entry leaving the cache (replaced, evicted or purged), for
+        subclasses that mirror the entries elsewhere."""

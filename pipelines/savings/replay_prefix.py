@@ -16,7 +16,6 @@ the reading request would have written with.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -25,6 +24,7 @@ import numpy as np
 from pipelines.savings.replay import (
     as_times,
     check_lengths,
+    check_ttl,
     concat_ranges,
     eligible_mask,
     scope_groups,
@@ -74,7 +74,7 @@ def prefix_replay(
     reaches `min_tokens`; `write_tokens` is the deepest written level's cumulative tokens minus
     `read_tokens`.
 
-    `ttl` (seconds, None = no expiry; the TTL of the entries a request writes) and
+    `ttl` (seconds; None or math.inf = no expiry; the TTL of the entries a request writes) and
     `min_tokens` may be scalars or per-request arrays.
     `increment=(minimum, step)` rounds read tokens down as OpenAI reports `cached_tokens`:
     below `minimum` -> 0, else minimum + floor((tokens - minimum) / step) * step.
@@ -86,8 +86,8 @@ def prefix_replay(
     level_indptr, level_hash, level_tokens, level_is_breakpoint = _check_levels(
         n, level_indptr, level_hash, level_tokens, level_is_breakpoint
     )
-    ttls = _per_request(ttl, n, "ttl", _ttl_values)
-    minimums = _per_request(min_tokens, n, "min_tokens", _min_values)
+    ttls = _ttls(ttl, n)
+    minimums = _minimums(min_tokens, n)
     rounding = _check_increment(increment)
     usable = eligible_mask(eligible, n)
 
@@ -107,8 +107,8 @@ def prefix_replay(
             level_hash[levels].tolist(),
             level_tokens[levels].tolist(),
             level_is_breakpoint[levels].tolist(),
-            repeat(ttls) if np.isscalar(ttls) else ttls[rows].tolist(),
-            repeat(minimums) if np.isscalar(minimums) else minimums[rows].tolist(),
+            ttls[rows].tolist() if isinstance(ttls, np.ndarray) else repeat(ttls),
+            minimums[rows].tolist() if isinstance(minimums, np.ndarray) else repeat(minimums),
             rounding,
             refresh_on_hit,
         )
@@ -202,26 +202,27 @@ def _check_levels(n, level_indptr, level_hash, level_tokens, level_is_breakpoint
     return indptr, hashes, tokens, breakpoints
 
 
-def _per_request(value, n, name, convert):
-    """A scalar stays a Python scalar (repeated in the loop); an array is checked per request."""
-    if np.ndim(value) == 0:
-        return convert(np.asarray([value], dtype=object), name)[0].item()
-    array = np.asarray(value)
-    check_lengths(n, **{name: array})
-    return convert(array, name)
-
-
-def _ttl_values(array, name):
-    values = np.array([math.inf if v is None else v for v in array.tolist()], dtype=np.float64)
+def _ttls(ttl, n: int):
+    """A scalar TTL stays a Python float (repeated in the loop); an array is one per request
+    (math.inf = no expiry)."""
+    if np.ndim(ttl) == 0:
+        return check_ttl(ttl)
+    values = np.asarray(ttl, dtype=np.float64)
+    check_lengths(n, ttl=values)
     if not (values > 0).all():
-        raise ValueError(f"{name} must be > 0 seconds (None = no expiry)")
+        raise ValueError("ttl must be > 0 seconds for every request (math.inf = no expiry)")
     return values
 
 
-def _min_values(array, name):
-    values = np.asarray(array.tolist(), dtype=np.int64)
+def _minimums(min_tokens, n: int):
+    if np.ndim(min_tokens) == 0:
+        if int(min_tokens) != min_tokens or min_tokens < 0:
+            raise ValueError(f"min_tokens must be a whole number >= 0, got {min_tokens!r}")
+        return int(min_tokens)
+    values = np.asarray(min_tokens, dtype=np.int64)
+    check_lengths(n, min_tokens=values)
     if (values < 0).any():
-        raise ValueError(f"{name} must be >= 0 tokens")
+        raise ValueError("min_tokens must be >= 0 for every request")
     return values
 
 

@@ -14,7 +14,9 @@ Two stages, so that a threshold sweep pays for the similarity search once:
 Similarity is the float32 dot product of L2-normalised rows. It is compared with a threshold in
 float64 (the float32 value widened exactly), so a similarity equal to the threshold is a hit.
 Ties in similarity go to the earlier request (smaller index). Rows that are all zeros mean "no
-text" and are ineligible.
+text" and are ineligible. "Exact" is up to the rounding of the dot product itself: BLAS may sum
+a pair's 256 products in a different order in a matrix product than in a vector one, so a pair
+within one float32 step of a threshold could fall either side.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def semantic_candidates(
     Exact search: per partition, a block of `block` consecutive queries is multiplied against
     the earlier rows that can be within the TTL of any query in the block, `column_block`
     columns at a time with a running top-k, so memory stays bounded by block x column_block
-    whatever the partition size or TTL.
+    whatever the partition size or TTL. Each row's top-k is exact under (similarity desc,
+    index asc); see `_top_k_rows` for why it is not an argpartition.
     """
     times, partition, emb, usable, ttl = _check_inputs(t, partition, emb, eligible, ttl)
     if k < 1 or block < 1 or column_block < 1:
@@ -135,9 +138,9 @@ def semantic_replay(
 
     Request i walks its candidates by descending similarity while similarity >= threshold and
     is served by the first that is a live cache entry (a use: LRU, and a refresh when
-    `refresh_on_hit`). When the list was truncated and its last similarity still reaches the
-    threshold, a qualifying live entry may lie beyond it (or tie with the last one), so the
-    best live entry is found by an exact search instead. A miss becomes an entry.
+    `refresh_on_hit`). When none is and the list was truncated with its last similarity still
+    reaching the threshold, a qualifying live entry may lie beyond it, so the best live entry
+    is found by an exact search instead (counted in `fallbacks`). A miss becomes an entry.
 
     `candidates` must come from `semantic_candidates` over the same requests with a window at
     least `ttl` (any entry live without refresh was written within it); with `refresh_on_hit`
@@ -157,8 +160,8 @@ def semantic_replay(
     for rows in scope_groups(partition, np.flatnonzero(usable)):
         lists = _PartitionLists(candidates, rows, times)
         for level in levels:
-            cache = ScopeCache(ttl, capacity, refresh_on_hit)
-            served, sims, fell_back = _replay_partition(lists, emb, level, cache)
+            cache = _SemanticCache(ttl, capacity, refresh_on_hit, emb)
+            served, sims, fell_back = _replay_partition(lists, level, cache)
             sources[level][rows] = served
             similarities[level][rows] = sims
             fallbacks[level] += fell_back
@@ -317,7 +320,7 @@ class _PartitionLists:
         self.complete = candidates.complete[rows].tolist()
 
 
-def _replay_partition(lists: _PartitionLists, emb: np.ndarray, threshold: float, cache):
+def _replay_partition(lists: _PartitionLists, threshold: float, cache: _SemanticCache):
     cand_idx, cand_sim, offsets, complete = lists.idx, lists.sim, lists.offsets, lists.complete
     is_live, use, put = cache.is_live, cache.use, cache.put
     served_by, served_sim = [], []
@@ -337,7 +340,7 @@ def _replay_partition(lists: _PartitionLists, emb: np.ndarray, threshold: float,
         # comes after it in (similarity desc, index asc) order.)
         if source < 0 and not complete[r] and cand_sim[hi - 1] >= threshold:
             fallbacks += 1
-            source, similarity = _best_live(cache.live_keys(ti), emb, i, threshold)
+            source, similarity = cache.best_live(i, ti, threshold)
         if source >= 0:
             use(source, ti)
         else:
@@ -347,15 +350,74 @@ def _replay_partition(lists: _PartitionLists, emb: np.ndarray, threshold: float,
     return served_by, served_sim, fallbacks
 
 
-def _best_live(live: list, emb: np.ndarray, i: int, threshold: float) -> tuple[int, float]:
-    """The most similar live entry reaching the threshold (ties: smaller index), or (-1, nan)."""
-    if not live:
-        return -1, math.nan
-    entries = np.array(live, dtype=np.int64)
-    sims = emb[entries] @ emb[i]
-    qualifies = sims.astype(np.float64) >= threshold
-    if not qualifies.any():
-        return -1, math.nan
-    best = sims[qualifies].max()
-    chosen = entries[qualifies & (sims == best)].min()
-    return int(chosen), float(best)
+class _SemanticCache(ScopeCache):
+    """A partition's cache that also mirrors its entries' embeddings in one contiguous array,
+    so the exact fallback is a single matrix-vector product instead of a gather of scattered
+    rows (which costs several times the product itself at a few thousand live entries).
+
+    A write only appends a slot (the request index); embedding rows are copied lazily, in one
+    gather, at the next fallback, so partitions that never fall back pay almost nothing.
+    Dropped entries leave dead slots that a compaction removes once they outnumber the live
+    ones. After a purge every entry left is live, so "slot not dropped" is the live test."""
+
+    __slots__ = ("_dead", "_emb", "_matrix", "_pending_dead", "_row_array", "_rows", "_slot")
+
+    def __init__(self, ttl, capacity, refresh_on_hit, emb: np.ndarray):
+        super().__init__(ttl, capacity, refresh_on_hit)
+        self._emb = emb
+        self._rows: list[int] = []  # request index per slot
+        self._slot: dict[int, int] = {}  # request index -> slot, live entries only
+        self._pending_dead: list[int] = []  # slots dropped since the last fallback
+        self._dead = 0
+        self._row_array = np.empty(0, dtype=np.int64)  # filled slots' rows, -1 when dropped
+        self._matrix = np.empty((0, emb.shape[1]), dtype=np.float32)
+
+    def put(self, key, value, t):
+        super().put(key, value, t)
+        self._slot[key] = len(self._rows)
+        self._rows.append(key)
+
+    def _dropped(self, key):
+        self._pending_dead.append(self._slot.pop(key))
+        self._dead += 1
+
+    def best_live(self, i: int, t: float, threshold: float) -> tuple[int, float]:
+        """The most similar live entry reaching the threshold (ties: smaller index), or
+        (-1, nan)."""
+        self.purge(t)
+        self._sync()
+        if 2 * self._dead > len(self._rows):
+            self._compact()
+        if not self._rows:
+            return -1, math.nan
+        sims = self._matrix[: len(self._rows)] @ self._emb[i]
+        rows = self._row_array
+        qualifies = (sims.astype(np.float64) >= threshold) & (rows >= 0)
+        if not qualifies.any():
+            return -1, math.nan
+        best = sims[qualifies].max()
+        return int(rows[qualifies & (sims == best)].min()), float(best)
+
+    def _sync(self):
+        """Copy new slots' rows and embeddings into the arrays, then mark dropped slots."""
+        filled, used = self._row_array.size, len(self._rows)
+        if filled < used:
+            new_rows = np.array(self._rows[filled:], dtype=np.int64)
+            if self._matrix.shape[0] < used:
+                grown = np.empty((max(64, 2 * used), self._matrix.shape[1]), np.float32)
+                grown[:filled] = self._matrix[:filled]
+                self._matrix = grown
+            self._matrix[filled:used] = self._emb[new_rows]
+            self._row_array = np.concatenate((self._row_array, new_rows))
+        if self._pending_dead:
+            self._row_array[self._pending_dead] = -1
+            self._pending_dead.clear()
+
+    def _compact(self):
+        alive = np.flatnonzero(self._row_array >= 0)
+        count = alive.size
+        self._matrix[:count] = self._matrix[alive]
+        self._row_array = self._row_array[alive]
+        self._rows = self._row_array.tolist()
+        self._slot = dict(zip(self._rows, range(count), strict=True))
+        self._dead = 0
