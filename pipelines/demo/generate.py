@@ -23,6 +23,22 @@ discounts missed on ~15% of calls, $0 for a model it does not know), so it never
 our price. A few dozen records are broken
 on purpose; ``generate_demo`` returns how many of each kind so tests can assert them.
 
+Prompts (``prompts.py``, text in ``corpus.py``): every call has a real prompt -- a long system
+prompt per feature (some bumped to a second version late in the period), tool schemas for the
+agents, few-shot blocks, FAQ questions with verbatim repeats and paraphrases, growing session
+histories, retrieved contexts -- and a reply, and its input tokens are counted from that text.
+Records *show* the text only in the content window, the last ``CONTENT_DAYS`` of the period
+(prompt logging switched on late; full text on every record would be ~2 GB):
+
+- SDK captures carry the full request (Chat ``messages`` / Responses ``instructions`` + ``input``
+  / Anthropic ``system`` + ``messages``, ``tools``, sampling parameters) and the reply; outside
+  the window the request keeps only the model and sampling parameters and the body has no
+  message text. Chained Responses sessions send only the new items after
+  ``previous_response_id`` (their ``input_tokens`` still count the whole conversation).
+- LiteLLM SpendLogs: ``messages`` / ``response`` JSON strings (and the request parameters in
+  ``proxy_server_request``) except for ``NO_PROMPT_TEAMS``, whose proxy keeps ``"{}"``;
+  callbacks: ``messages`` (list), ``response`` (object); ``model_parameters`` on every call.
+
 Same seed and arguments => byte-identical files.
 """
 
@@ -40,6 +56,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from pipelines.demo import prompts as P
 
 SOURCES = ("litellm", "openai", "anthropic")
 BAD_KINDS = (
@@ -135,6 +153,18 @@ MODELS: dict[str, Model] = {
 FLEX_MODELS = frozenset({"gpt-5.4", "gpt-5", "gpt-5-mini", "o3"})
 REGULAR_CONTEXT_CAP = 180_000  # below every long-context price threshold
 
+# Content logging: records show their prompt and reply text only for the last CONTENT_DAYS of
+# the period (prompt logging was switched on at noon two days before the end, to evaluate
+# caching; full text on every record would be ~2 GB). LiteLLM's SpendLogs never store prompts
+# for NO_PROMPT_TEAMS (their proxy runs with store_prompts_in_spend_logs off).
+CONTENT_DAYS = 1.5
+NO_PROMPT_TEAMS = frozenset({"platform", "research"})
+
+
+def content_from_day(days: int) -> float:
+    """When content logging starts, in days from the start of the period."""
+    return max(0.0, days - CONTENT_DAYS)
+
 LITELLM_DEPLOYMENTS = {
     # vendor -> (custom_llm_provider, api_base template)
     "openai": ("openai", "https://api.openai.com/v1"),
@@ -157,7 +187,9 @@ class Feature:
     pattern: str  # single | chat | agent
     models: tuple[tuple[str, float], ...]
     system_tokens: int  # long shared system prompt / tool definitions: the cacheable prefix
-    input_median: int  # per call (single) or per turn (chat/agent)
+    # Size of the variable user content where the text is sized to it (retrieved context,
+    # ticket, transcript, diff, document); other features' turns are sized by their text.
+    input_median: int
     input_sigma: float
     output_median: int
     web_search_p: float = 0.0
@@ -169,11 +201,11 @@ FEATURES: tuple[Feature, ...] = (
     Feature("search", "answer-synthesis", 13, "single",
             (("gpt-4.1", 3), ("gpt-5.4-mini", 2), ("gemini-2.5-flash", 3),
              ("claude-haiku-4-5", 2), ("claude-sonnet-4-5", 1)),
-            2200, 4200, 0.6, 320, web_search_p=0.2),
+            2200, 2500, 0.5, 320, web_search_p=0.2),
     Feature("search", "query-rewrite", 12, "single",
             (("gpt-4.1-mini", 3), ("gpt-4o-mini", 3), ("gemini-2.5-flash", 2),
              ("claude-haiku-4-5", 2)),
-            650, 120, 0.5, 45),
+            650, 30, 0.5, 45),
     Feature("support", "support-bot", 16, "chat",
             (("gpt-4o", 3), ("gpt-5-mini", 2), ("claude-sonnet-4-5", 3), ("claude-haiku-4-5", 2),
              ("gemini-2.5-flash", 1)),
@@ -181,108 +213,43 @@ FEATURES: tuple[Feature, ...] = (
     Feature("support", "ticket-triage", 8, "single",
             (("gpt-4o-mini", 3), ("gpt-5-mini", 2), ("claude-haiku-4-5", 3),
              ("gemini-2.5-flash", 2)),
-            1400, 700, 0.6, 70),
+            1400, 450, 0.6, 70),
     Feature("support", "summarizer", 6, "single",
             (("gpt-4.1-mini", 2), ("gpt-5.4-mini", 1), ("claude-haiku-4-5", 2),
              ("claude-sonnet-4-6", 1), ("gemini-2.5-flash", 2)),
-            900, 5500, 0.8, 380),
+            900, 3000, 0.6, 380),
     Feature("growth", "email-drafts", 7, "single",
             (("gpt-4o", 2), ("gpt-5-mini", 2), ("claude-sonnet-4-6", 2), ("gemini-2.5-flash", 1)),
-            1100, 650, 0.5, 480),
+            1100, 60, 0.5, 480),
     Feature("growth", "lead-enrichment", 5, "single",
             (("gpt-4.1-mini", 2), ("gpt-5-mini", 2), ("claude-haiku-4-5", 1),
              ("gemini-2.5-flash", 1)),
-            800, 1400, 0.6, 300, web_search_p=0.4),
+            800, 250, 0.6, 300, web_search_p=0.4),
     Feature("platform", "code-review", 7, "chat",
             (("claude-sonnet-4-5", 3), ("claude-sonnet-4-6", 2), ("gpt-5", 2), ("o3", 1),
              ("gpt-5.4", 1), ("gemini-2.5-pro", 1)),
-            2600, 9000, 0.7, 1100, customer_facing=False),
+            2600, 2500, 0.6, 1100, customer_facing=False),
     Feature("platform", "agent", 10, "agent",
             (("claude-sonnet-4-6", 3), ("claude-sonnet-4-5", 2), ("claude-opus-4-6", 1),
              ("gpt-5", 2), ("gpt-5.4", 2), ("gemini-2.5-pro", 1)),
-            6200, 1500, 0.9, 420, customer_facing=False),
+            6200, 600, 0.9, 420, customer_facing=False),
     Feature("research", "agent", 6, "agent",
             (("claude-opus-4-6", 2), ("claude-sonnet-4-6", 2), ("gpt-5.4", 2), ("o3", 1),
              ("gemini-2.5-pro", 2)),
-            7400, 1800, 0.9, 520, web_search_p=0.1, customer_facing=False),
+            7400, 700, 0.9, 520, web_search_p=0.1, customer_facing=False),
     Feature("research", "doc-qa", 5, "single",
             (("gemini-2.5-pro", 2), ("claude-sonnet-4-5", 2), ("gpt-4.1", 2), ("gpt-5.4", 1)),
-            1200, 24000, 0.9, 650, customer_facing=False),
+            1200, 6000, 0.7, 650, customer_facing=False),
     Feature("research", "eval-harness", 5, "single",
             (("claude-haiku-4-5", 2), ("claude-sonnet-4-5", 1), ("gpt-4o-mini", 2),
              ("gpt-5-mini", 2), ("o3", 1), ("gemini-2.5-flash", 1)),
-            1600, 900, 0.5, 40, prod_share=0.35, customer_facing=False),
+            1600, 150, 0.5, 40, prod_share=0.35, customer_facing=False),
 )
 FEATURE_BY_KEY = {(f.team, f.name): f for f in FEATURES}
 TEAMS = ("search", "support", "growth", "platform", "research")
 ENGINEERS = ("u_asmith", "u_bkumar", "u_cnguyen", "u_dlopez", "u_emuller", "u_fokafor",
              "u_gchen", "u_hsato", "u_ipetrov", "u_jlee")
 CAMPAIGN_FEATURE = ("growth", "email-drafts")  # a marketing send: a 4x spike on one weekday
-
-SYSTEM_PROMPTS = {
-    "answer-synthesis": "You are the search answer engine for Acme Docs. Answer only from the "
-                        "retrieved passages below, cite them as [n], and say so when they do not "
-                        "contain the answer.",
-    "query-rewrite": "Rewrite the user's search query into 1-3 precise keyword queries. "
-                     "Return JSON: {\"queries\": [...]}.",
-    "support-bot": "You are Acme's customer support assistant. Be concise and friendly. Follow "
-                   "the refund, shipping and account policies in the knowledge base below. "
-                   "Escalate to a human for legal or safety issues.",
-    "ticket-triage": "Classify the support ticket. Return JSON with fields category, priority "
-                     "(p1-p4), language and a one-line summary.",
-    "summarizer": "Summarise the conversation transcript for the CRM: issue, steps taken, "
-                  "resolution, follow-ups. Max 8 bullet points.",
-    "email-drafts": "Draft a short, personalised marketing email in Acme's brand voice. Never "
-                    "invent discounts. Output subject and body.",
-    "lead-enrichment": "Given a company name and domain, find industry, size, HQ country and "
-                       "recent news. Use web search. Return JSON.",
-    "code-review": "You are a senior reviewer for the Acme monorepo. Review the diff for bugs, "
-                   "security issues and style-guide violations. Be specific; quote lines.",
-    "agent": "You are an autonomous engineering agent with tools: read_file, write_file, "
-             "run_tests, search_code, web_search. Think step by step, call one tool at a time, "
-             "and stop when the task is done.",
-    "doc-qa": "Answer questions about the attached document. Quote the relevant section and "
-              "page. If the document does not say, answer 'not stated'.",
-    "eval-harness": "Answer the multiple-choice question. Reply with the letter only.",
-}
-USER_PROMPTS = {
-    "support-bot": ["How do I {a} my {o}?", "I can't {a} my {o}, can you help?",
-                    "Why was I charged twice for my {o}?", "Where is my {o}?"],
-    "query-rewrite": ["{a} {o} settings", "how to {a} {o}", "{o} {a} error", "best way to {a} {o}"],
-    "answer-synthesis": ["What is the limit for {o} when I {a}?", "Can I {a} an {o} via the API?"],
-}
-ACTIONS = ("reset", "cancel", "update", "export", "delete", "transfer", "upgrade", "refund",
-           "verify", "share")
-OBJECTS = ("password", "subscription", "order", "invoice", "account", "payment method",
-           "shipping address", "API key", "workspace", "data export")
-AGENT_TOOLS = ("read_file", "search_code", "run_tests", "write_file", "web_search")
-ASSISTANT_REPLIES = (
-    "Sure - here is what I found.", "Thanks for reaching out! Here are the steps.",
-    "Done. Summary below.", "Here is the result in the requested format.",
-    "I could not find that in the provided context.",
-)
-REPLIES = {
-    "answer-synthesis": ("According to the docs [1], the limit is 100 per minute.",
-                         "The passages do not say; see [2] for the closest topic."),
-    "query-rewrite": ('{"queries": ["reset password", "password reset email"]}',
-                      '{"queries": ["cancel subscription", "subscription billing"]}'),
-    "support-bot": ("Thanks for reaching out! Here are the steps: 1) Open Settings ...",
-                    "I'm sorry about that. I've opened a refund request for you."),
-    "ticket-triage": ('{"category": "billing", "priority": "p3", "language": "en", '
-                      '"summary": "Double charge on invoice"}',
-                      '{"category": "account", "priority": "p2", "language": "de", '
-                      '"summary": "Cannot log in after reset"}'),
-    "summarizer": ("- Issue: ...\n- Steps taken: ...\n- Resolution: refund issued",),
-    "email-drafts": ("Subject: Your workspace, upgraded\n\nHi there, ...",),
-    "lead-enrichment": ('{"industry": "Logistics", "size": "201-500", "hq": "NL"}',),
-    "code-review": ("Two issues: an unchecked None on line 42 and a SQL string built with an "
-                    "f-string on line 88.", "LGTM with one nit: rename `tmp`."),
-    "agent": ("Done: the test passes now and the PR is open.",
-              "Finished. Summary of changes below."),
-    "doc-qa": ("Section 4.2 (p. 17): the notice period is 30 days.", "Not stated."),
-    "eval-harness": ("B", "D", "A", "C"),
-}
-
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
@@ -314,13 +281,17 @@ class Call:
         "user_id", "session_id", "trace_id", "model", "model_id_raw", "request_model",
         "input_total", "cache_read", "cache_w5m", "cache_w1h", "output", "reasoning",
         "web_search", "tier", "status", "error", "request_id", "response_id",
-        "prev_response_id", "turn", "last_turn", "prompt_idx", "special", "ignore_cache",
-        "ttl_1h", "day",
+        "prev_response_id", "turn", "last_turn", "special", "ignore_cache", "ttl_1h", "day",
+        # The prompt: the episode's Conversation (system prompt, tools, parameters), the
+        # messages sent on this call, the assistant reply, whether the record shows them
+        # (content logging), and whether a Responses session chains on previous_response_id.
+        "conv", "msgs", "reply", "capture", "chained",
     )
 
     def __init__(self, **kw):
+        get = kw.get
         for name in self.__slots__:
-            setattr(self, name, kw.get(name))
+            setattr(self, name, get(name))
 
 
 EPOCH = datetime(1970, 1, 1)
@@ -373,6 +344,11 @@ class Ids:
 
     def anthropic_req(self) -> str:
         return self._unique(lambda: "req_011C" + self.chars(B58, 20))
+
+    def tool_call(self, source: str) -> str:
+        if source == "anthropic":
+            return self._unique(lambda: "toolu_01" + self.chars(B58, 22))
+        return self._unique(lambda: "call_" + self.chars(B62, 24))
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,21 +412,34 @@ def _zipf_cum(n: int, s: float) -> list[float]:
 
 
 CUSTOMER_CUM = _zipf_cum(4000, 0.9)  # a few heavy customers, a long tail
-PROMPT_CUM = _zipf_cum(400, 1.0)  # popular questions recur verbatim
+
+
+_PICK_CACHE: dict[tuple, tuple[list[str], list[float]]] = {}
 
 
 def _pick(rng: random.Random, pairs) -> str:
-    names = [p[0] for p in pairs]
-    return rng.choices(names, weights=[p[1] for p in pairs])[0]
+    """rng.choices(names, weights)[0], with the cumulative weights computed once per list."""
+    table = _PICK_CACHE.get(pairs)
+    if table is None:
+        table = _PICK_CACHE[pairs] = ([p[0] for p in pairs], _cumulative(p[1] for p in pairs))
+    names, cum = table
+    return names[bisect.bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
 
 
 class Workload:
     def __init__(self, requests: int, days: int, start: date, seed: int):
         self.rng = random.Random(seed)
+        # Text choices draw from their own stream, so the workload's shape (times, models,
+        # sessions) does not depend on the prompt material.
+        self.text_rng = random.Random(f"{seed}:text")
         self.ids = Ids(random.Random(f"{seed}:ids"))
         self.clock = Clock(self.rng, start, days)
         self.keys = _build_keys(seed)
         self.requests = requests
+        self.days = days
+        self.book = P.Book(FEATURES, days)
+        self.content_from = content_from_day(days)
+        self.content_from_us = self.clock.start_us + int(self.content_from * 86_400_000_000)
         self.calls: list[Call] = []
 
     # -- helpers ---------------------------------------------------------------------------
@@ -488,14 +477,13 @@ class Workload:
             return model.snapshot if self.rng.random() < 0.7 else model.name
         return model.snapshot  # OpenAI and Anthropic bodies report the resolved snapshot
 
-    def _output(self, model: Model, median: int) -> tuple[int, int]:
+    def _reasoning(self, model: Model, effort: int) -> int:
+        """Reasoning tokens of a reasoning model; ``effort`` is the drawn answer size."""
         rng = self.rng
-        visible = _lognormal(rng, median, 0.6)
-        reasoning = 0
         if model.reasoning and not (model.vendor == "gemini" and model.name.endswith("flash")
                                     and rng.random() < 0.5):
-            reasoning = _lognormal(rng, visible * (1.6 if model.name == "o3" else 1.0), 0.7)
-        return visible + reasoning, reasoning
+            return _lognormal(rng, effort * (1.6 if model.name == "o3" else 1.0), 0.7)
+        return 0
 
     def _latency(self, model: Model, input_total: int, output: int, tier: str) -> tuple[int, int]:
         rng = self.rng
@@ -507,14 +495,16 @@ class Workload:
 
     # -- cache accounting ------------------------------------------------------------------
     def _cache(self, model: Model, feature: Feature, input_total: int, prev: int | None,
-               gap_s: float, ttl_1h: bool) -> tuple[int, int, int]:
+               gap_s: float, ttl_1h: bool, prefix: int | None = None) -> tuple[int, int, int]:
         """(cache_read, cache_write_5m, cache_write_1h) for one call.
 
         prev = in a session, the prefix the previous turn left warm (its whole input for the
-        automatic caches, what it read or wrote for Anthropic), else None.
+        automatic caches, what it read or wrote for Anthropic), else None. prefix = the
+        prompt's static part (system prompt, tools, few-shot block), default the feature's
+        system_tokens.
         """
         rng = self.rng
-        system = min(feature.system_tokens, input_total)
+        system = min(feature.system_tokens if prefix is None else prefix, input_total)
         if model.vendor == "openai":
             # Automatic prefix caching: prompts of >= 1024 tokens, hits in 128-token steps.
             if input_total < 1024:
@@ -614,14 +604,20 @@ class Workload:
         session_id = self.ids.call_id()
         trace_id = self.ids.call_id() if source == "litellm" else None
         key = self.keys[(feature.team, env)]
-        prompt_idx = rng.choices(range(400), cum_weights=PROMPT_CUM)[0]
         # One deployment / one model string per episode, as a client would send.
         model_id_raw = self._raw_model_id(model, source)
         request_model = model.name if rng.random() < 0.6 else model_id_raw
+        # Half the Responses API sessions chain on previous_response_id (and send only the
+        # new items); the others resend the whole conversation statelessly.
+        chained = api == "responses" and feature.pattern != "single" and rng.random() < 0.5
+        t0 = self.clock.sample(*self._profiles(feature, env, tier))
+        conv = P.Conversation(self.book, feature, self.text_rng, model, source,
+                              self._days(t0), self.ids)
+        if feature.pattern == "agent":
+            conv.plan_steps(turns)
 
         calls: list[Call] = []
         cursor = 0
-        history = feature.system_tokens
         prev_input: int | None = None
         prev_end = 0
         for turn in range(turns):
@@ -631,21 +627,27 @@ class Workload:
                 think_s = (rng.uniform(1, 20) if feature.pattern == "agent"
                            else _lognormal(rng, 60, 0.9))
                 cursor = prev_end + int(think_s * 1_000_000)
-            if feature.pattern == "agent" and turn:
-                new = _lognormal(rng, feature.input_median, feature.input_sigma)
-            elif feature.pattern == "chat" and turn:
-                new = _lognormal(rng, feature.input_median * 0.6, 0.6)
+            size = _lognormal(rng, feature.input_median, feature.input_sigma)
+            if turn == 0:
+                conv.first_turn(feature.input_median if feature.name == "answer-synthesis"
+                                else size)
+            elif feature.pattern == "agent":
+                conv.tool_result()
             else:
-                new = _lognormal(rng, feature.input_median, feature.input_sigma)
-            # Long-context tiers (>200k, >272k) only come from the few deliberate requests.
-            input_total = min(history + new, REGULAR_CONTEXT_CAP)
+                conv.next_turn(max(200, size // 2))
+            input_total = conv.input_tokens()
+            if input_total > REGULAR_CONTEXT_CAP:  # long contexts only come from the specials
+                break
             last = turn == turns - 1
-            if feature.pattern == "agent" and not last:
-                output, reasoning = self._output(model, 180)
-            else:
-                output, reasoning = self._output(model, feature.output_median)
+            tool_step = feature.pattern == "agent" and not last
+            effort = _lognormal(rng, 180 if tool_step else feature.output_median, 0.6)
+            reply = conv.reply(effort, tool_step)
+            reasoning = self._reasoning(model, effort)
+            output = P.reply_tokens(reply) + reasoning
+            msgs = conv.messages()
             gap_s = (cursor - prev_end) / 1e6 if turn else 0.0
-            read, w5, w1 = self._cache(model, feature, input_total, prev_input, gap_s, ttl_1h)
+            read, w5, w1 = self._cache(model, feature, input_total, prev_input, gap_s, ttl_1h,
+                                       prefix=conv.prefix_tokens)
             web = 0
             # Only Responses bodies and Anthropic usage can show a search call.
             searchable = api == "responses" or model.vendor == "anthropic"
@@ -655,8 +657,9 @@ class Workload:
                 source=source, shape=shape, api=api, feature=feature, env=env, key=key,
                 user_id=user_id, session_id=session_id, trace_id=trace_id, model=model,
                 model_id_raw=model_id_raw, request_model=request_model, turn=turn,
-                last_turn=last, prompt_idx=prompt_idx, ttl_1h=ttl_1h, tier=tier, special=None,
+                last_turn=last, ttl_1h=ttl_1h, tier=tier, special=None,
                 prev_response_id=None,  # chained in _assign_ids
+                conv=conv, msgs=msgs, chained=chained,
             )
             if budget - len(calls) >= 2 and tier != "batch" and rng.random() < 0.02:
                 fail_ms = rng.choice((rng.uniform(150, 600), rng.uniform(800, 30_000)))
@@ -664,7 +667,7 @@ class Workload:
                     **common, t_us=cursor, latency_us=int(fail_ms * 1000),
                     ttft_us=int(fail_ms * 1000), input_total=0, cache_read=0, cache_w5m=0,
                     cache_w1h=0, output=0, reasoning=0, web_search=0, status="failure",
-                    error=rng.choice(ERRORS[model.vendor]),
+                    error=rng.choice(ERRORS[model.vendor]), reply=None,
                 ))
                 cursor += int(fail_ms * 1000) + int(rng.uniform(1.0, 8.0) * 1_000_000)
             ttft, latency = self._latency(model, input_total, output, tier)
@@ -672,19 +675,23 @@ class Workload:
                 **common, t_us=cursor, latency_us=latency, ttft_us=ttft,
                 input_total=input_total, cache_read=read, cache_w5m=w5, cache_w1h=w1,
                 output=output, reasoning=reasoning, web_search=web, status="success",
-                error=None, ignore_cache=rng.random() < 0.15,
+                error=None, ignore_cache=rng.random() < 0.15, reply=reply,
             )
             calls.append(call)
+            conv.add_reply(reply)
             prev_end = cursor + latency
             prev_input = input_total if model.vendor != "anthropic" else read + w5 + w1
-            history = input_total + (output - reasoning)
             if feature.pattern == "single":
                 break
+        self._place(calls, t0)
         return calls
 
-    def _place(self, calls: list[Call], day_profile: str, hour_profile: str) -> None:
-        """Give an episode absolute times, kept inside the window."""
-        t0 = self.clock.sample(day_profile, hour_profile)
+    def _days(self, t_us: int) -> float:
+        """Days since the start of the period."""
+        return (t_us - self.clock.start_us) / 86_400_000_000
+
+    def _place(self, calls: list[Call], t0: int) -> None:
+        """Give an episode absolute times from t0, kept inside the window."""
         span = max(c.t_us + c.latency_us for c in calls) + 1_000_000
         t0 = min(t0, self.clock.end_us - span)
         t0 = max(t0, self.clock.start_us)
@@ -701,12 +708,26 @@ class Workload:
         return "work", "work"
 
     def _special(self, kind: str, feature_key: tuple[str, str], model_name: str, source: str,
-                 api: str, input_total: int) -> Call:
+                 api: str, long_input: int | None = None) -> Call:
+        """One deliberate single call; ``long_input`` = the size of a long-context upload."""
         rng = self.rng
         feature = FEATURE_BY_KEY[feature_key]
         model = MODELS[model_name]
         env = "staging" if model_name == "acme-llm-7b" else "prod"
-        output, reasoning = self._output(model, feature.output_median)
+        t0 = self.clock.sample("prod", "prod")
+        conv = P.Conversation(self.book, feature, self.text_rng, model, source, self._days(t0),
+                              self.ids)
+        if long_input:
+            conv.long_document(long_input)
+        else:
+            size = _lognormal(rng, feature.input_median, feature.input_sigma)
+            conv.first_turn(feature.input_median if feature.name == "answer-synthesis"
+                            else size)
+        input_total = conv.input_tokens()
+        effort = _lognormal(rng, feature.output_median, 0.6)
+        reply = conv.reply(effort, False)
+        reasoning = self._reasoning(model, effort)
+        output = P.reply_tokens(reply) + reasoning
         ttft, latency = self._latency(model, input_total, output, "default")
         call = Call(
             source=source, shape="spend_log" if source == "litellm" else
@@ -715,18 +736,19 @@ class Workload:
             session_id=self.ids.call_id(),
             trace_id=self.ids.call_id() if source == "litellm" else None, model=model,
             model_id_raw=self._raw_model_id(model, source), request_model=model.name, turn=0,
-            last_turn=True, prompt_idx=rng.choices(range(400), cum_weights=PROMPT_CUM)[0],
-            ttl_1h=False,
+            last_turn=True, ttl_1h=False,
             tier="default" if source != "anthropic" else "standard", special=kind,
             t_us=0, latency_us=latency, ttft_us=ttft, input_total=input_total,
             cache_read=0, cache_w5m=0, cache_w1h=0, output=output, reasoning=reasoning,
             web_search=0, status="success", error=None, prev_response_id=None,
-            ignore_cache=False,
+            ignore_cache=False, conv=conv, msgs=conv.messages(), reply=reply, chained=False,
         )
+        conv.add_reply(reply)
         if kind == "raw":
-            read, _, _ = self._cache(model, feature, input_total, None, 0, False)
+            read, _, _ = self._cache(model, feature, input_total, None, 0, False,
+                                     prefix=conv.prefix_tokens)
             call.cache_read = read
-        self._place([call], "prod", "prod")
+        self._place([call], t0)
         return call
 
     def build(self) -> list[Call]:
@@ -736,12 +758,10 @@ class Workload:
         for i in range(round(n * 0.003)):
             if i % 2:
                 specials.append(self._special("unpriced", ("platform", "code-review"),
-                                              "acme-llm-7b", "litellm", "chat",
-                                              _lognormal(rng, 3000, 0.6)))
+                                              "acme-llm-7b", "litellm", "chat"))
             else:
                 specials.append(self._special("unpriced", ("growth", "email-drafts"),
-                                              "mistral-large-2411", "litellm", "chat",
-                                              _lognormal(rng, 1700, 0.5)))
+                                              "mistral-large-2411", "litellm", "chat"))
         n_long = max(2, round(n / 20_000))
         for i in range(n_long):
             source = "openai" if i % 2 == 0 else "litellm"
@@ -758,9 +778,7 @@ class Workload:
             feature = FEATURE_BY_KEY[fkey]
             model_name = self._model_for(feature, "openai")
             api = "responses" if MODELS[model_name].reasoning and rng.random() < 0.6 else "chat"
-            specials.append(self._special("raw", fkey, model_name, "openai", api,
-                                          feature.system_tokens
-                                          + _lognormal(rng, feature.input_median, 0.5)))
+            specials.append(self._special("raw", fkey, model_name, "openai", api))
         specials = specials[:n]
 
         # Features are weighted by calls; sessions are longer, so weight episodes down.
@@ -772,8 +790,6 @@ class Workload:
         while remaining > 0:
             feature = FEATURES[bisect.bisect_right(cum, rng.random() * cum[-1])]
             episode = self._episode(feature, remaining)
-            first = episode[0]
-            self._place(episode, *self._profiles(feature, first.env, first.tier))
             calls.extend(episode)
             remaining -= len(episode)
         self._assign_ids(calls)
@@ -786,6 +802,7 @@ class Workload:
         by_session: dict[str, list[Call]] = defaultdict(list)
         for c in calls:
             c.day = c.t_us // 86_400_000_000 - start_day
+            c.capture = c.t_us >= self.content_from_us
             if c.source == "litellm":
                 if c.status == "failure":
                     c.request_id = ids.call_id()
@@ -800,9 +817,9 @@ class Workload:
             else:
                 c.response_id = ids.msg()
                 c.request_id = ids.anthropic_req()
-            if c.session_id and c.api == "responses":
+            if c.chained:
                 by_session[c.session_id].append(c)
-        # Responses API sessions chain on previous_response_id.
+        # Chained Responses API sessions pass the previous response's id.
         for chain in by_session.values():
             prev = None
             for c in sorted(chain, key=lambda x: x.t_us):
@@ -932,6 +949,7 @@ def render_spend_log(c: Call) -> dict:
     provider, api_base, model_id = _deployment(c)
     spend = _litellm_spend(c)
     ok = c.status == "success"
+    stored = _stores_prompts(c)
     end = c.t_us + c.latency_us
     metadata = {
         "applied_guardrails": [], "batch_models": None, "mcp_tool_call_metadata": None,
@@ -974,9 +992,9 @@ def render_spend_log(c: Call) -> dict:
         "model_id": model_id,
         "requester_ip_address": None,
         "custom_llm_provider": provider,
-        "messages": "{}",
-        "response": "{}",
-        "proxy_server_request": "{}",
+        "messages": json.dumps(_litellm_messages(c)) if stored else "{}",
+        "response": json.dumps(_litellm_response(c)) if stored and ok else "{}",
+        "proxy_server_request": json.dumps(_proxy_request(c)) if stored else "{}",
         "status": c.status,
         "mcp_namespaced_tool_name": None,
         "agent_id": None,
@@ -987,6 +1005,7 @@ def render_callback(c: Call) -> dict:
     provider, api_base, model_id = _deployment(c)
     spend = _litellm_spend(c)
     ok = c.status == "success"
+    text = _has_text(c)
     end = c.t_us + c.latency_us
     error = None if ok else _error_info(c)
     return {
@@ -995,7 +1014,7 @@ def render_callback(c: Call) -> dict:
         "session_id": c.session_id,
         "call_type": "acompletion",
         "cache_hit": None,
-        "stream": c.feature.customer_facing,
+        "stream": bool(_params(c).get("stream")),
         "status": c.status,
         "custom_llm_provider": provider,
         "saved_cache_cost": 0.0,
@@ -1025,9 +1044,9 @@ def render_callback(c: Call) -> dict:
         "model_group": c.model.name,
         "model_id": model_id,
         "requester_ip_address": None,
-        "messages": [],
-        "response": {},
-        "model_parameters": {},
+        "messages": _litellm_messages(c) if text else [],
+        "response": _litellm_response(c) if text and ok else {},
+        "model_parameters": _litellm_parameters(c),
         "hidden_params": {
             "model_id": model_id, "cache_key": None, "api_base": api_base,
             "response_cost": spend, "additional_headers": {},
@@ -1044,48 +1063,119 @@ def render_callback(c: Call) -> dict:
     }
 
 
-class Texts:
-    """Prompt and reply text. Short stand-ins for real content; exact repeats are intended
-    (popular support questions recur), so exact-cache simulations have something to find."""
+# --------------------------------------------------------------------------------------------
+# Prompt content in the records
+# --------------------------------------------------------------------------------------------
+def _has_text(c: Call) -> bool:
+    """Does this record carry its prompt and reply text (content logging on that day)?"""
+    return bool(c.capture) and c.conv is not None
 
-    def user(self, c: Call) -> str:
-        name = c.feature.name
-        i = c.prompt_idx
-        if name in USER_PROMPTS:
-            templates = USER_PROMPTS[name]
-            return templates[i % len(templates)].format(
-                a=ACTIONS[(i // 4) % len(ACTIONS)], o=OBJECTS[(i // 40) % len(OBJECTS)])
-        if name == "ticket-triage":
-            return f"Ticket #{100000 + i}: cannot {ACTIONS[i % 10]} {OBJECTS[(i // 10) % 10]}."
-        if name == "eval-harness":
-            return f"Question {i}: Which of the following is correct? (A) ... (D) ..."
-        if name == "code-review":
-            return f"Review this diff:\n--- a/src/service_{i}.py\n+++ b/src/service_{i}.py\n@@ ..."
-        if name == "agent":
-            return f"Task: fix failing test tests/test_module_{i}.py and open a PR."
-        return f"[{name} input #{i}] {OBJECTS[i % 10]} details attached."
 
-    def turns(self, c: Call) -> list[dict]:
-        """Conversation history before this call (user/assistant/tool turns)."""
-        msgs = [{"role": "user", "content": self.user(c)}]
-        for t in range(c.turn):
-            if c.feature.pattern == "agent":
-                tool = AGENT_TOOLS[(c.prompt_idx + t) % len(AGENT_TOOLS)]
-                msgs.append({"role": "assistant", "content": f"Calling {tool}."})
-                msgs.append({"role": "user", "content": f"[{tool} result, step {t + 1}]"})
-            else:
-                msgs.append({"role": "assistant", "content": ASSISTANT_REPLIES[t % 5]})
-                msgs.append({"role": "user",
-                             "content": f"Follow-up {t + 1}: what about my {OBJECTS[t % 10]}?"})
+def _stores_prompts(c: Call) -> bool:
+    """LiteLLM SpendLogs keep messages/response only where store_prompts_in_spend_logs is on."""
+    return _has_text(c) and c.feature.team not in NO_PROMPT_TEAMS
+
+
+def _reply_text(c: Call) -> str | None:
+    return P.text_of(c.reply["content"]) if c.reply else None
+
+
+def _reply_tool_calls(c: Call) -> list[dict] | None:
+    return c.reply.get("tool_calls") if c.reply else None
+
+
+def _params(c: Call) -> dict:
+    return c.conv.params if c.conv is not None else {}
+
+
+def _chat_params(c: Call) -> dict:
+    """Chat Completions sampling parameters (also what LiteLLM receives)."""
+    p = _params(c)
+    out: dict = {}
+    if not c.model.reasoning:  # reasoning models only accept the default temperature
+        for name in ("temperature", "top_p"):
+            if name in p:
+                out[name] = p[name]
+    if "max_tokens" in p:
+        out["max_completion_tokens" if c.model.reasoning else "max_tokens"] = p["max_tokens"]
+    if "seed" in p:
+        out["seed"] = p["seed"]
+    if p.get("json"):
+        out["response_format"] = {"type": "json_object"}
+    if p.get("stream"):
+        out["stream"] = True
+        out["stream_options"] = {"include_usage": True}
+    return out
+
+
+def _responses_params(c: Call) -> dict:
+    p = _params(c)
+    out: dict = {}
+    if not c.model.reasoning:
+        for name in ("temperature", "top_p"):
+            if name in p:
+                out[name] = p[name]
+    if "max_tokens" in p:
+        out["max_output_tokens"] = p["max_tokens"]
+    if p.get("json"):
+        out["text"] = {"format": {"type": "json_object"}}
+    if p.get("stream"):
+        out["stream"] = True
+    return out
+
+
+def _anthropic_params(c: Call) -> dict:
+    p = _params(c)
+    out: dict = {"max_tokens": p.get("max_tokens", 4096)}
+    if "temperature" in p:  # Claude 4.x rejects temperature and top_p together
+        out["temperature"] = p["temperature"]
+    if p.get("stream"):
+        out["stream"] = True
+    return out
+
+
+def _litellm_messages(c: Call) -> list[dict]:
+    return [{"role": "system", "content": c.conv.system}, *P.to_openai_chat(c.msgs)]
+
+
+def _litellm_parameters(c: Call) -> dict:
+    """StandardLoggingPayload.model_parameters: the optional params LiteLLM passed on."""
+    out = {k: v for k, v in _chat_params(c).items() if k != "stream_options"}
+    if _has_text(c) and c.conv.tools:
+        out["tools"] = c.conv.tools
+        out["tool_choice"] = "auto"
+    return out
+
+
+def _proxy_request(c: Call) -> dict:
+    """SpendLogs proxy_server_request: the client's request body; its messages are left out
+    here because the messages column already holds them (the demo stores each prompt once)."""
+    body = {"model": c.request_model, **_chat_params(c)}
+    if c.conv.tools:
+        body["tools"] = c.conv.tools
+    return body
+
+
+def _litellm_response(c: Call) -> dict:
+    """The chat-completion ModelResponse LiteLLM logs (OpenAI shape for every provider)."""
+    tool_calls = _reply_tool_calls(c)
+    return {
+        "id": c.request_id, "created": c.t_us // 1_000_000, "model": c.model_id_raw,
+        "object": "chat.completion", "system_fingerprint": None,
+        "choices": [{"finish_reason": "tool_calls" if tool_calls else "stop", "index": 0,
+                     "message": {"content": _reply_text(c), "role": "assistant",
+                                 "tool_calls": tool_calls, "function_call": None}}],
+        "usage": _litellm_usage(c),
+    }
+
+
+def _new_items(c: Call) -> list[dict]:
+    """A chained Responses call sends only what follows the previous response."""
+    msgs = c.msgs
+    if not c.prev_response_id:
         return msgs
-
-    def reply(self, c: Call) -> str:
-        options = REPLIES[c.feature.name]
-        return options[(c.prompt_idx + c.turn) % len(options)]
-
-
-def _tool_call_turn(c: Call) -> bool:
-    return c.feature.pattern == "agent" and not c.last_turn
+    last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=-1)
+    return msgs[last + 1:]
 
 
 def _envelope(c: Call, request: dict, body_key: str, body: dict) -> dict:
@@ -1103,58 +1193,97 @@ def _envelope(c: Call, request: dict, body_key: str, body: dict) -> dict:
     }
 
 
-def render_openai(c: Call, texts: Texts, rng: random.Random) -> dict:
-    system = SYSTEM_PROMPTS[c.feature.name]
-    history = texts.turns(c)
-    tier = c.tier
+def _openai_request(c: Call) -> dict:
+    text = _has_text(c)
+    conv = c.conv
     if c.api == "responses":
-        request = {"model": c.request_model, "instructions": system, "input": history}
+        request: dict = {"model": c.request_model}
+        if text:
+            items = _new_items(c)
+            request["instructions"] = conv.system
+            if (len(items) == 1 and items[0]["role"] == "user"
+                    and _stable_hash(c.session_id) % 2):
+                request["input"] = P.text_of(items[0]["content"])  # a bare string is allowed
+            else:
+                request["input"] = P.to_responses_input(items)
+        tools = (P.tools_for("responses", conv.tools) or []) if text else []
+        if c.web_search:
+            tools = [*tools, {"type": "web_search"}]
+        if tools:
+            request["tools"] = tools
+        if c.prev_response_id:
+            request["previous_response_id"] = c.prev_response_id
+        request.update(_responses_params(c))
         if c.model.reasoning:
             request["reasoning"] = {"effort": "medium" if c.model.name != "gpt-5.4" else "low"}
-        if c.web_search:
-            request["tools"] = [{"type": "web_search"}]
     else:
-        request = {"model": c.request_model,
-                   "messages": [{"role": "system", "content": system}, *history]}
-    if tier != "default":
-        request["service_tier"] = tier
+        request = {"model": c.request_model}
+        if text:
+            request["messages"] = [{"role": "system", "content": conv.system},
+                                   *P.to_openai_chat(c.msgs)]
+            if conv.tools:
+                request["tools"] = conv.tools
+        request.update(_chat_params(c))
+    if c.tier != "default":
+        request["service_tier"] = c.tier
+    return request
+
+
+def _stable_hash(value) -> int:
+    return int(hashlib.md5(str(value).encode()).hexdigest()[:8], 16)
+
+
+def render_openai(c: Call, rng: random.Random) -> dict:
+    request = _openai_request(c)
     if c.status != "success":
         return _envelope(c, request, "error", c.error[2])
+    text = _has_text(c)
+    tier = c.tier
     created = c.t_us // 1_000_000
     model_id = c.model_id_raw
+    reply_text = _reply_text(c)
+    tool_calls = _reply_tool_calls(c)
     if c.api == "responses":
         output = []
         if c.reasoning:
             output.append({"id": "rs_" + f"{rng.getrandbits(200):050x}", "type": "reasoning",
                            "summary": []})
         for q in range(c.web_search):
-            output.append({"id": "ws_" + f"{rng.getrandbits(200):050x}", "type": "web_search_call",
-                           "status": "completed",
-                           "action": {"type": "search", "query": f"{texts.user(c)} {q + 1}"}})
-        if _tool_call_turn(c):
-            tool = AGENT_TOOLS[(c.prompt_idx + c.turn) % len(AGENT_TOOLS)]
-            output.append({"id": "fc_" + f"{rng.getrandbits(200):050x}", "type": "function_call",
-                           "status": "completed", "call_id": f"call_{rng.getrandbits(96):024x}",
-                           "name": tool, "arguments": "{\"path\": \"src/app.py\"}"})
-        else:
+            action = {"type": "search"}
+            if text:
+                action["query"] = f"{(c.conv.question or c.feature.name)[:80]} {q + 1}"
+            output.append({"id": "ws_" + f"{rng.getrandbits(200):050x}",
+                           "type": "web_search_call", "status": "completed", "action": action})
+        if reply_text and (text or not tool_calls):
             output.append({
                 "id": "msg_" + f"{rng.getrandbits(200):050x}", "type": "message",
                 "status": "completed", "role": "assistant",
                 "content": [{"type": "output_text", "annotations": [], "logprobs": [],
-                             "text": texts.reply(c)}]})
+                             "text": reply_text}] if text else []})
+        for call in tool_calls or ():
+            item = {"id": "fc_" + f"{rng.getrandbits(200):050x}", "type": "function_call",
+                    "status": "completed", "call_id": call["id"],
+                    "name": call["function"]["name"]}
+            if text:
+                item["arguments"] = call["function"]["arguments"]
+            output.append(item)
+        params = _responses_params(c)
         body = {
             "id": c.response_id, "object": "response", "created_at": created,
             "status": "completed", "background": False, "billing": {"payer": "developer"},
             "completed_at": (c.t_us + c.latency_us) // 1_000_000, "error": None,
-            "incomplete_details": None, "instructions": system, "max_output_tokens": None,
+            "incomplete_details": None, "instructions": c.conv.system if text else None,
+            "max_output_tokens": params.get("max_output_tokens"),
             "max_tool_calls": None, "model": model_id, "output": output,
             "parallel_tool_calls": True, "previous_response_id": c.prev_response_id,
             "prompt_cache_key": None, "prompt_cache_retention": "in_memory",
             "reasoning": {"effort": request.get("reasoning", {}).get("effort"), "summary": None},
             "safety_identifier": None, "service_tier": tier, "store": True,
-            "temperature": 1.0, "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "temperature": params.get("temperature", 1.0),
+            "text": {"format": params.get("text", {}).get("format", {"type": "text"}),
+                     "verbosity": "medium"},
             "tool_choice": "auto", "tools": request.get("tools", []), "top_logprobs": 0,
-            "top_p": 1.0, "truncation": "disabled",
+            "top_p": params.get("top_p", 1.0), "truncation": "disabled",
             "usage": {
                 "input_tokens": c.input_total,
                 "input_tokens_details": {"cached_tokens": c.cache_read},
@@ -1165,23 +1294,17 @@ def render_openai(c: Call, texts: Texts, rng: random.Random) -> dict:
             "user": None, "metadata": {},
         }
     else:
-        if _tool_call_turn(c):
-            tool = AGENT_TOOLS[(c.prompt_idx + c.turn) % len(AGENT_TOOLS)]
-            message = {"role": "assistant", "content": None, "refusal": None, "annotations": [],
-                       "tool_calls": [{"id": f"call_{rng.getrandbits(96):024x}",
-                                       "type": "function",
-                                       "function": {"name": tool,
-                                                    "arguments": "{\"path\": \"src/app.py\"}"}}]}
-            finish = "tool_calls"
-        else:
-            message = {"role": "assistant", "content": texts.reply(c), "refusal": None,
-                       "annotations": []}
-            finish = "stop"
+        message: dict = {"role": "assistant"}
+        if text:
+            message["content"] = reply_text
+        message.update(refusal=None, annotations=[])
+        if tool_calls and text:
+            message["tool_calls"] = tool_calls
         body = {
             "id": c.response_id, "object": "chat.completion", "created": created,
             "model": model_id,
             "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": finish}],
+                         "finish_reason": "tool_calls" if tool_calls else "stop"}],
             "usage": {
                 "prompt_tokens": c.input_total,
                 "completion_tokens": c.output,
@@ -1199,26 +1322,35 @@ def render_openai(c: Call, texts: Texts, rng: random.Random) -> dict:
     return _envelope(c, request, "response", body)
 
 
-def render_anthropic(c: Call, texts: Texts, rng: random.Random) -> dict:
-    system_block = {"type": "text", "text": SYSTEM_PROMPTS[c.feature.name],
-                    "cache_control": {"type": "ephemeral"}}
-    if c.ttl_1h:
-        system_block["cache_control"]["ttl"] = "1h"
-    request = {"model": c.request_model, "max_tokens": 4096, "system": [system_block],
-               "messages": texts.turns(c)}
+def render_anthropic(c: Call, rng: random.Random | None = None) -> dict:
+    text = _has_text(c)
+    request: dict = {"model": c.request_model}
+    request.update(_anthropic_params(c))
+    if text:
+        system_block = {"type": "text", "text": c.conv.system,
+                        "cache_control": {"type": "ephemeral"}}
+        if c.ttl_1h:
+            system_block["cache_control"]["ttl"] = "1h"
+        request["system"] = [system_block]
+        # Sessions move a second breakpoint to the newest message so each turn reads the last.
+        request["messages"] = P.to_anthropic(c.msgs, cache_last=c.feature.pattern != "single")
+    tools = (P.tools_for("anthropic", c.conv.tools) or []) if text else []
     if c.web_search:
-        request["tools"] = [{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]
+        tools = [*tools, {"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]
+    if tools:
+        request["tools"] = tools
     if c.status != "success":
         return _envelope(c, request, "error", c.error[2])
-    if _tool_call_turn(c):
-        tool = AGENT_TOOLS[(c.prompt_idx + c.turn) % len(AGENT_TOOLS)]
-        content = [{"type": "text", "text": f"I'll use {tool}."},
-                   {"type": "tool_use", "id": "toolu_01" + "".join(rng.choices(B58, k=22)),
-                    "name": tool, "input": {"path": "src/app.py"}}]
-        stop = "tool_use"
-    else:
-        content = [{"type": "text", "text": texts.reply(c)}]
-        stop = "end_turn"
+    tool_calls = _reply_tool_calls(c)
+    content: list[dict] = []
+    if text:
+        reply_text = _reply_text(c)
+        if reply_text:
+            content.append({"type": "text", "text": reply_text})
+        for call in tool_calls or ():
+            content.append({"type": "tool_use", "id": call["id"],
+                            "name": call["function"]["name"],
+                            "input": json.loads(call["function"]["arguments"])})
     writes = c.cache_w5m + c.cache_w1h
     usage = {
         # Anthropic input_tokens EXCLUDES cache reads and cache writes.
@@ -1234,7 +1366,8 @@ def render_anthropic(c: Call, texts: Texts, rng: random.Random) -> dict:
     if c.web_search:
         usage["server_tool_use"] = {"web_search_requests": c.web_search, "web_fetch_requests": 0}
     body = {"id": c.response_id, "type": "message", "role": "assistant", "model": c.model_id_raw,
-            "content": content, "stop_reason": stop, "stop_sequence": None, "usage": usage}
+            "content": content, "stop_reason": "tool_use" if tool_calls else "end_turn",
+            "stop_sequence": None, "usage": usage}
     return _envelope(c, request, "response", body)
 
 
@@ -1357,7 +1490,6 @@ def generate_demo(landing_dir: Path, *, requests: int = 120_000, days: int = 21,
     for rel in order:
         source = rel.split("/", 1)[0]
         file_rng = random.Random(f"{seed}:{rel}")
-        texts = Texts()
         idx = sorted(by_file.get(rel, ()), key=lambda i: (calls[i].t_us, calls[i].request_id))
         lines: list[str] = []
         same_file_copies: list[tuple[int, str]] = []
@@ -1368,9 +1500,9 @@ def generate_demo(landing_dir: Path, *, requests: int = 120_000, days: int = 21,
             elif c.shape == "callback":
                 record = render_callback(c)
             elif c.source == "openai":
-                record = render_openai(c, texts, file_rng)
+                record = render_openai(c, file_rng)
             else:
-                record = render_anthropic(c, texts, file_rng)
+                record = render_anthropic(c, file_rng)
             kind = victims.get(i)
             if kind and kind not in DUPLICATE_KINDS and kind != "malformed_json":
                 _break(kind, c, record)
