@@ -50,6 +50,27 @@ chained as (
     from per_request
 ),
 
+raw_parameters as (
+    -- One parse of the request body for the parameters (it also holds the whole prompt).
+    select
+        source_line,
+        source_item,
+        model_raw,
+        response_text,
+        response_tool_calls,
+        from_json(prompt_params, '{
+            "temperature": "JSON", "top_p": "JSON", "top_k": "JSON", "max_tokens": "JSON",
+            "max_completion_tokens": "JSON", "max_output_tokens": "JSON", "stop": "JSON",
+            "stop_sequences": "JSON", "seed": "JSON", "n": "JSON", "response_format": "JSON",
+            "text": {"format": "JSON"}, "tool_choice": "JSON", "reasoning": "JSON",
+            "reasoning_effort": "JSON", "thinking": "JSON", "generationConfig": "JSON",
+            "stream": "JSON"
+        }') as p
+    from chunk_out
+    where len(problems) = 0
+        and source_line in (select source_line from chained)
+),
+
 parameters as (
     select
         source_line,
@@ -57,36 +78,26 @@ parameters as (
         model_raw,
         response_text,
         response_tool_calls,
-        prompt_params,
         -- The sampling parameters that change the answer, in a fixed order.
         to_json({
-            'temperature': json_extract(prompt_params, '$.temperature'),
-            'top_p': json_extract(prompt_params, '$.top_p'),
-            'top_k': json_extract(prompt_params, '$.top_k'),
-            'max_tokens': coalesce(json_extract(prompt_params, '$.max_tokens'),
-                                   json_extract(prompt_params, '$.max_completion_tokens'),
-                                   json_extract(prompt_params, '$.max_output_tokens')),
-            'stop': coalesce(json_extract(prompt_params, '$.stop'),
-                             json_extract(prompt_params, '$.stop_sequences')),
-            'seed': json_extract(prompt_params, '$.seed'),
-            'n': json_extract(prompt_params, '$.n'),
-            'response_format': coalesce(json_extract(prompt_params, '$.response_format'),
-                                        json_extract(prompt_params, '$.text.format')),
-            'tool_choice': json_extract(prompt_params, '$.tool_choice'),
-            'reasoning': coalesce(json_extract(prompt_params, '$.reasoning'),
-                                  json_extract(prompt_params, '$.reasoning_effort'),
-                                  json_extract(prompt_params, '$.thinking')),
-            'generation_config': json_extract(prompt_params, '$.generationConfig')
+            'temperature': p.temperature,
+            'top_p': p.top_p,
+            'top_k': p.top_k,
+            'max_tokens': coalesce(p.max_tokens, p.max_completion_tokens, p.max_output_tokens),
+            'stop': coalesce(p.stop, p.stop_sequences),
+            'seed': p.seed,
+            'n': p.n,
+            'response_format': coalesce(p.response_format, p.text.format),
+            'tool_choice': p.tool_choice,
+            'reasoning': coalesce(p.reasoning, p.reasoning_effort, p.thinking),
+            'generation_config': p.generationConfig
         }) as parameters_json,
         coalesce(
-            try_cast(json_extract_string(prompt_params, '$.temperature') as double),
-            try_cast(json_extract_string(prompt_params, '$.generationConfig.temperature')
-                     as double)
+            try_cast(json_extract_string(p.temperature, '$') as double),
+            try_cast(json_extract_string(p.generationConfig, '$.temperature') as double)
         ) as temperature,
-        coalesce(try_cast(json_extract_string(prompt_params, '$.stream') as boolean), false)
-            as is_streaming
-    from chunk_out
-    where len(problems) = 0
+        coalesce(try_cast(json_extract_string(p.stream, '$') as boolean), false) as is_streaming
+    from raw_parameters
 )
 
 select

@@ -26,6 +26,10 @@ from pipelines import landing_guard
 
 CHUNK_BYTES = 128 * 1024 * 1024
 BATCH_ROWS = 4096
+# DuckDB works on vectors of up to one record batch (at most 2,048 rows), and a wide adapter
+# keeps several copies of each record's JSON in flight; records carrying whole prompts (20-60 KB
+# each) would need gigabytes per vector at 4,096 rows. Batches hold about this many bytes.
+BATCH_BYTES = 8 * 1024 * 1024
 
 RAW_SCHEMA = pa.schema(
     [
@@ -277,5 +281,8 @@ def iter_raw_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawC
     else:
         chunks = _iter_json_document(path, layout)
     for chunk in chunks:
-        batches = chunk.table.to_batches(max_chunksize=BATCH_ROWS)
+        rows = chunk.table.num_rows
+        average = chunk.table.column("raw").nbytes / rows if rows else 1
+        batch_rows = int(min(BATCH_ROWS, max(16, BATCH_BYTES // max(average, 1))))
+        batches = chunk.table.to_batches(max_chunksize=batch_rows)
         yield RawChunk(pa.Table.from_batches(batches, schema=RAW_SCHEMA), chunk.blank_lines)

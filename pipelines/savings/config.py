@@ -16,6 +16,7 @@ Example ``savings.toml`` (every key optional)::
     min_precision = 0.95           # default threshold: the lowest whose calibrated precision
                                    # reaches this (or set default_threshold = 0.9)
     neighbours = 16
+    max_query_tokens = 512         # a longer last turn (pasted document) is matched exactly only
 
     [waste]
     history_keep_turns = 4         # summarise conversation history past this many turns
@@ -54,6 +55,7 @@ class SemanticConfig:
     min_precision: float = 0.95
     default_threshold: float | None = None
     neighbours: int = 16
+    max_query_tokens: int = 512
 
 
 @dataclass(frozen=True)

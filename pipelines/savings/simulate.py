@@ -62,7 +62,8 @@ def _candidates_frame(con, cfg: savings_config.SavingsConfig) -> pa.Table:
             epoch(occurred_at) AS t,
             CAST(cost_usd AS DOUBLE) AS cost_usd,
             coalesce(latency_ms, 0) AS latency_ms,
-            prompt_hash, last_user_hash, system_prompt_hash, response_hash,
+            prompt_hash, last_user_hash, system_prompt_hash, prefix_hash, response_hash,
+            coalesce(last_user_tokens, 0) AS last_user_tokens,
             NOT (? AND coalesce(is_streaming, false))
                 AND NOT (? AND coalesce(has_tool_calls, false))
                 AND coalesce(temperature, 0) <= ?
@@ -139,16 +140,21 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
     latency = frame.column("latency_ms").to_numpy(zero_copy_only=False)
     responses = frame.column("response_hash").to_numpy(zero_copy_only=False)
     has_text = np.abs(emb).sum(axis=1) > 0
-    eligible = frame.column("is_cacheable").to_numpy(zero_copy_only=False) & has_text
+    # A long last turn is a pasted document (retrieved context, a diff), not a question: its
+    # mean-pooled embedding matches other long texts whatever they ask. Exact matching only.
+    short = frame.column("last_user_tokens").to_numpy() <= cfg.semantic.max_query_tokens
+    eligible = frame.column("is_cacheable").to_numpy(zero_copy_only=False) & has_text & short
     ttl = cache.ttl_seconds or None
     capacity = cache.capacity or None
     sweep: list[dict] = []
     default_hits = {}
     for scope in savings_config.SCOPES:
         started = time.perf_counter()
-        # A semantic cache never serves another model's or another app's (system prompt's)
-        # answer: partition by model and system prompt within the scope.
-        partition = _dense(frame, [f"scope_{scope}", "model", "system_prompt_hash"])
+        # A semantic cache never serves another model's or another app's answer, nor one given
+        # in another conversation: partition by model and by the prompt before the last turn
+        # (system prompt, tools, few-shot examples and, in a conversation, its history), so
+        # "that didn't work, what next?" only matches within the same conversation state.
+        partition = _dense(frame, [f"scope_{scope}", "model", "prefix_hash"])
         if progress:
             progress(f"semantic cache, scope {scope}: searching neighbours of "
                      f"{int(eligible.sum()):,} prompts")
