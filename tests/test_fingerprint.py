@@ -175,3 +175,44 @@ def test_no_prompt_text_is_stored_unless_opted_in(tmp_path, monkeypatch):
     ingest_paths([_write(tmp_path / "b.jsonl", records)], home, source="anthropic")
     assert _lake(home, "SELECT prompt_text FROM lake") == [
         ("Reset the password for account sk-ant-[REDACTED] please",)]
+
+
+def test_otel_genai_content_attributes(tmp_path):
+    """OTel GenAI opt-in content: gen_ai.system_instructions and gen_ai.input.messages are
+    JSON strings of parts ({type: text, content}), the response in gen_ai.output.messages."""
+    from test_adapters_otel import document, span
+
+    attrs = {
+        "gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.response.id": "msg_otel",
+        "gen_ai.usage.input_tokens": 30, "gen_ai.usage.output_tokens": 6,
+        "gen_ai.request.temperature": 0.0,
+        "gen_ai.system_instructions": json.dumps([{"type": "text", "content": SYSTEM}]),
+        "gen_ai.input.messages": json.dumps([
+            {"role": "user", "parts": [{"type": "text", "content": QUESTION}]}]),
+        "gen_ai.output.messages": json.dumps([
+            {"role": "assistant", "parts": [{"type": "text", "content": ANSWER}],
+             "finish_reason": "stop"}]),
+    }
+    home = Home(tmp_path / "home")
+    path = _write(tmp_path / "otel.jsonl",
+                  [document([span("5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174",
+                                   "chat", attrs)])])
+    ingest_paths([path], home, source="otel")
+    assert _lake(home, """
+        SELECT [s.kind FOR s IN prompt_segments], prompt_tokens_counted, temperature,
+               response_hash IS NOT NULL FROM lake""") == [(["system", "user"], 25, 0.0, True)]
+
+
+def test_bedrock_invocation_log_input_body(tmp_path):
+    """Bedrock model invocation logs carry the request as input.inputBodyJson (Converse
+    shape: content blocks [{text}]) and the answer in output.outputBodyJson."""
+    from test_adapters_bedrock import panther_records
+
+    home = Home(tmp_path / "home")
+    path = _write(tmp_path / "bedrock.jsonl", panther_records("2025-05-15T14:17:22Z")[:1])
+    ingest_paths([path], home, source="bedrock")
+    # "I have a very suspicious question." is 7 cl100k tokens, +4 framing.
+    assert _lake(home, """
+        SELECT [s.kind FOR s IN prompt_segments], last_user_tokens, response_hash IS NOT NULL,
+               system_prompt_hash FROM lake""") == [(["user"], 11, True, None)]
