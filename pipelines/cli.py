@@ -61,7 +61,7 @@ def _print_ingest(results: list[FileResult]) -> None:
         if r.records_read != r.records_loaded + r.records_duplicate + r.records_quarantined:
             raise RuntimeError(f"conservation violated for {r.path}")
     for r in results:
-        if r.status in ("rejected", "failed"):
+        if r.status in ("rejected", "failed") or (r.status == "loaded" and r.note):
             print(f"{r.status}: {r.path}: {r.note}", file=sys.stderr)
     if any(r.records_quarantined for r in loaded):
         print("Quarantined records and their reasons: llmcost sql \"select * from quarantine\" "

@@ -85,13 +85,33 @@ class Fingerprinter:
         self.con = con
         self.store_text = os.environ.get("LLMCOST_STORE_TEXT") == "1"
         self.embedder = None if os.environ.get("LLMCOST_EMBEDDER", "").lower() == "none" else ""
+        self.skipped = 0
+        self.skip_reason = ""
         con.execute("CREATE OR REPLACE TEMP TABLE fp_block_tokens "
                     "(block_md5 VARCHAR PRIMARY KEY, tokens BIGINT)")
         con.execute("CREATE OR REPLACE TEMP TABLE fp_embeddings "
                     "(text_hash UBIGINT PRIMARY KEY, embedder VARCHAR, embedding FLOAT[])")
 
     def fingerprint_chunk(self) -> None:
-        """chunk_out -> temp table fp_out (one row per request with a prompt)."""
+        """chunk_out -> temp table fp_out (one row per request with a prompt).
+
+        A prompt the SQL cannot take apart never costs its request: the chunk's requests then
+        load without fingerprints and ``skipped`` says how many and why (the file's note)."""
+        try:
+            self._fingerprint_chunk()
+        except duckdb.Error as exc:
+            con = self.con
+            skipped = con.execute(
+                "SELECT count(*) FROM chunk_out WHERE len(problems) = 0 AND "
+                "(prompt_messages IS NOT NULL OR prompt_system IS NOT NULL)").fetchall()[0][0]
+            self.skipped += skipped
+            self.skip_reason = self.skip_reason or str(exc).splitlines()[0][:200]
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fp_blocks AS SELECT * FROM "
+                        f"({_sql('fingerprint_blocks.sql')}) WHERE false")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS SELECT * FROM "
+                        f"({_sql('fingerprint_requests.sql')}) WHERE false")
+
+    def _fingerprint_chunk(self) -> None:
         con = self.con
         con.execute(f"CREATE OR REPLACE TEMP TABLE fp_blocks AS {_sql('fingerprint_blocks.sql')}")
         new = con.execute(
@@ -106,7 +126,6 @@ class Fingerprinter:
             con.execute("INSERT INTO fp_block_tokens SELECT * FROM fp_new_counts")
             con.unregister("fp_new_counts")
         con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS {_sql('fingerprint_requests.sql')}")
-        con.execute("DROP TABLE fp_blocks")
         self._embed_new()
 
     def _embed_new(self) -> None:
@@ -163,5 +182,5 @@ class Fingerprinter:
         return self.con.execute("SELECT count(*) FROM fp_embeddings").fetchall()[0][0]
 
     def close(self) -> None:
-        for table in ("fp_block_tokens", "fp_embeddings", "fp_out"):
+        for table in ("fp_block_tokens", "fp_embeddings", "fp_blocks", "fp_out"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -238,8 +238,12 @@ class Ingestor:
 
         duplicates = self._mark_duplicates(source.name, source.table)
         try:
-            return self._write(path, source.name, source.table, sha, run_id, ingested_at,
-                               duplicates, with_embeddings=fingerprints is not None)
+            result = self._write(path, source.name, source.table, sha, run_id, ingested_at,
+                                 duplicates, with_embeddings=fingerprints is not None)
+            if fingerprints and fingerprints.skipped:
+                result.note = (f"prompt fingerprints skipped for {fingerprints.skipped} "
+                               f"record(s), loaded without them: {fingerprints.skip_reason}")
+            return result
         finally:
             if fingerprints:
                 fingerprints.close()

@@ -216,3 +216,18 @@ def test_bedrock_invocation_log_input_body(tmp_path):
     assert _lake(home, """
         SELECT [s.kind FOR s IN prompt_segments], last_user_tokens, response_hash IS NOT NULL,
                system_prompt_hash FROM lake""") == [(["user"], 11, True, None)]
+
+
+def test_a_prompt_the_fingerprint_cannot_read_still_loads_its_request(tmp_path, monkeypatch):
+    import pipelines.fingerprint as fingerprint
+
+    def broken(self):
+        self.con.execute("SELECT CAST('not a number' AS INTEGER)")
+
+    monkeypatch.setattr(fingerprint.Fingerprinter, "_fingerprint_chunk", broken)
+    home = Home(tmp_path / "home")
+    (result,) = ingest_paths([_write(tmp_path / "a.jsonl", [_anthropic("b1", [
+        {"role": "user", "content": QUESTION}])])], home, source="anthropic")
+    assert (result.records_loaded, result.records_quarantined) == (1, 0)
+    assert result.note.startswith("prompt fingerprints skipped for 1 record(s)")
+    assert _lake(home, "SELECT request_id, prompt_hash FROM lake") == [("b1", None)]
