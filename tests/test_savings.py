@@ -192,3 +192,26 @@ def test_dagster_savings_job_materialises_every_savings_table(tmp_path, monkeypa
     assert materialised == {"cache_opportunities": 6, "semantic_cache_sweep": 27,
                             "prompt_cache_opportunities": 1, "prompt_waste": 8,
                             "savings_runs": 1}
+
+
+def test_history_without_logged_prompts_simulates_nothing_and_says_so(tmp_path, monkeypatch):
+    from pipelines.savings.report import headline
+
+    monkeypatch.setenv("LLMCOST_EMBEDDER", "hashing-char3_5-256")
+    home = Home(tmp_path / "home")
+    bare = {**HISTORY[0], "request": {"model": "claude-sonnet-4-6"}}  # no prompt logged
+    landing = tmp_path / "bare.jsonl"
+    landing.write_text(json.dumps(bare) + "\n")
+    ingest_paths([landing], home, source="anthropic")
+    warehouse.build(home)
+    result = simulate.run(home)
+    assert (result.requests, result.simulated_requests) == (1, 0)
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        assert _one(con, "SELECT strategy, requests, simulated_requests, hits, saved_usd "
+                         "FROM cache_opportunities ORDER BY strategy") == [
+            ("exact", 1, 0, 0, 0.0), ("prompt_cache", 1, 0, 0, 0.0), ("semantic", 1, 0, 0, 0.0)]
+        assert _one(con, "SELECT count(*) FROM prompt_cache_opportunities") == [(0,)]
+        assert "0 of 1 requests logged their prompt" in headline(con)
+    finally:
+        con.close()

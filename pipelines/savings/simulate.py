@@ -398,7 +398,13 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
 
     # Provider prompt caching.
     prefix_frame = _prefix_frame(con)
-    prefix = _prefix(prefix_frame, timings) if prefix_frame.num_rows else None
+    prefix = _prefix(prefix_frame, timings) if prefix_frame.num_rows else pa.table({
+        "row_number": pa.array([], pa.int64()),
+        "simulated_read_tokens": pa.array([], pa.int64()),
+        "simulated_write_tokens": pa.array([], pa.int64()),
+        "prefix_hash": pa.array([], pa.uint64()),
+        "prefix_tokens": pa.array([], pa.int64()),
+    })
 
     started = time.perf_counter()
     con.register("savings_frame", frame.select(
@@ -407,26 +413,14 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
         .append_column("semantic_hit", pa.array(semantic_hit)))
     con.register("semantic_sweep_rows", pa.Table.from_pylist(sweep) if sweep else
                  pa.table({"scope": pa.array([], pa.string())}))
-    if prefix is not None:
-        con.register("prefix_rows", prefix_frame.drop_columns(["prompt_segments"])
-                     .append_column("row_number", prefix.column("row_number"))
-                     .append_column("simulated_read_tokens", prefix.column("simulated_read_tokens"))
-                     .append_column("simulated_write_tokens",
-                                    prefix.column("simulated_write_tokens"))
-                     .append_column("prefix_hash", prefix.column("prefix_hash"))
-                     .append_column("prefix_tokens", prefix.column("prefix_tokens")))
-    else:
-        con.execute("CREATE OR REPLACE TEMP VIEW prefix_rows AS SELECT * FROM (SELECT "
-                    "NULL::VARCHAR AS request_id) WHERE false")
+    prefix_rows = prefix_frame.drop_columns(["prompt_segments"])
+    for name in prefix.column_names:
+        prefix_rows = prefix_rows.append_column(name, prefix.column(name))
+    con.register("prefix_rows", prefix_rows)
     waste = cfg.waste
     con.execute("BEGIN TRANSACTION")
     try:
-        if prefix is not None:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE prefix_costed AS {_sql('prefix_costed')}")
-        else:
-            con.execute("CREATE OR REPLACE TEMP TABLE prefix_costed AS SELECT NULL::VARCHAR "
-                        "AS request_id, NULL::VARCHAR AS source, NULL::DOUBLE AS saved_usd, "
-                        "false AS is_hit, NULL::UBIGINT AS prefix_hash WHERE false")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE prefix_costed AS {_sql('prefix_costed')}")
         con.execute(f"CREATE OR REPLACE TABLE prompt_cache_opportunities AS "
                     f"{_sql('prompt_cache_opportunities')}")
         con.execute(f"CREATE OR REPLACE TABLE cache_opportunities AS "
