@@ -78,6 +78,8 @@ def test_definitions_load():
         "lake_requests", "lake_quarantine", "lake_ingest_runs", "lake_usage_buckets",
         "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
         "quarantine", "ingest_runs", "prices",
+        "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
+        "prompt_waste", "savings_runs",
     }
     assert {key.name for key in graph.asset_check_keys} == {
         "requests_unpriced_share_within_limit", "requests_cost_components_add_up",
@@ -94,6 +96,12 @@ def test_definitions_load():
     }
     assert loaded.resolve_schedule_def("nightly_ingest").cron_schedule == "30 1 * * *"
     assert loaded.resolve_schedule_def("nightly_daily_build").cron_schedule == "0 2 * * *"
+    assert loaded.resolve_schedule_def("nightly_savings").cron_schedule == "30 2 * * *"
+    savings_job = loaded.resolve_job_def("savings_job")
+    assert {key.to_user_string() for key in savings_job.asset_layer.executable_asset_keys} == {
+        "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
+        "prompt_waste", "savings_runs",
+    }
     assert {sensor.name for sensor in loaded.sensors} == {"landing_sensor", "lake_dates_sensor"}
 
 
