@@ -3,9 +3,9 @@ hand-built support-bot history whose every hit, write and dollar is computed by 
 
 What real caches do and the replay must honour: a response cache entry expires TTL seconds after
 it was written (age == TTL is expired) and serves only its scope (team/feature); Anthropic's
-prompt cache refreshes its 5-minute TTL on every hit, charges 1.25x input for writes and 0.1x
-for reads, and is shared by every team on the same account; simulated savings can never exceed
-what was actually spent.
+prompt cache refreshes its 5-minute TTL on every hit, charges 1.25x input for writes (2x for
+the 1-hour TTL) and 0.1x for reads, and is shared by every team on the same account;
+simulated savings can never exceed what was actually spent.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ SYSTEM = ("Policy line. " * 400).strip()  # 1,200 cl100k tokens (+4 framing = 1,
 Q1, Q2 = "Question number 1?", "Question number 2?"  # 5 tokens each (+4 = 9)
 ANSWER = "Sure, here is how."
 INPUT = 1213  # the provider's count = 1,204 + 9: tokenizer estimates scale 1:1
-IN, READ, WRITE, OUT = 3e-6, 0.3e-6, 3.75e-6, 15e-6  # claude-sonnet-4-6 $/token
+IN, READ, WRITE, WRITE_1H, OUT = 3e-6, 0.3e-6, 3.75e-6, 6e-6, 15e-6  # sonnet-4-6 $/token
 COST = INPUT * IN + 100 * OUT  # 0.005139 per request
 
 
@@ -94,25 +94,29 @@ def test_exact_response_cache_honours_ttl_and_scope(warehouse_con):
 
 def test_prompt_cache_replay_priced_by_hand(warehouse_con):
     con, _ = warehouse_con
-    # r1 writes 1,213; r2 reads the system prefix (1,204) and writes its question (9);
-    # r3 reads all 1,213; r4 finds everything expired (last touch at 120 s) and writes 1,213;
-    # r5 and r6 (same account, other team) read 1,213.
-    simulated = (2 * INPUT * WRITE + (1204 * READ + 9 * WRITE) + 3 * INPUT * READ)
+    # 5-minute TTL: r1 writes 1,213; r2 reads the system prefix (1,204) and writes its question
+    # (9); r3 reads all 1,213; r4 finds everything expired (last touch at 120 s) and writes
+    # 1,213; r5 and r6 (same account, other team) read 1,213.
+    five_minutes = 2 * INPUT * WRITE + (1204 * READ + 9 * WRITE) + 3 * INPUT * READ
+    # 1-hour TTL (writes $6/M): r4 still finds r3's entry (1,080 s old), so only r1 and r2 write.
+    one_hour = INPUT * WRITE_1H + 1204 * READ + 9 * WRITE_1H + 4 * INPUT * READ
     actual = 6 * INPUT * IN
     rows = _one(con, """
         SELECT requests, avg_prefix_tokens, actual_cache_read_tokens, simulated_cache_read_tokens,
                simulated_cache_write_tokens, actual_input_cost_usd, simulated_input_cost_usd,
-               saved_usd, recommendation, rule_id, min_cacheable_tokens
+               saved_usd, saved_5m_usd, saved_1h_usd, best_ttl, recommendation, rule_id,
+               min_cacheable_tokens
         FROM prompt_cache_opportunities""")
-    assert rows == [(6, 1204, 0, 1204 + 3 * 1213, 2 * 1213 + 9, pytest.approx(actual),
-                     pytest.approx(simulated), pytest.approx(actual - simulated),
-                     "enable caching", "anthropic/sonnet-4-6/2026-02-17", 1024)]
+    assert rows == [(6, 1204, 0, 1204 + 4 * 1213, 1213 + 9, pytest.approx(actual),
+                     pytest.approx(one_hour), pytest.approx(actual - one_hour),
+                     pytest.approx(actual - five_minutes), pytest.approx(actual - one_hour),
+                     "1h", "enable caching", "anthropic/sonnet-4-6/2026-02-17", 1024)]
     by_team = _one(con, """
         SELECT team, hits, saved_usd FROM cache_opportunities
         WHERE strategy = 'prompt_cache' ORDER BY team""")
-    support_sim = 2 * INPUT * WRITE + 1204 * READ + 9 * WRITE + 2 * INPUT * READ
+    support = INPUT * WRITE_1H + 1204 * READ + 9 * WRITE_1H + 3 * INPUT * READ
     assert by_team == [("growth", 1, pytest.approx(INPUT * IN - INPUT * READ)),
-                       ("support", 3, pytest.approx(5 * INPUT * IN - support_sim))]
+                       ("support", 4, pytest.approx(5 * INPUT * IN - support))]
 
 
 def test_semantic_sweep_threshold_edges(warehouse_con):
@@ -215,3 +219,26 @@ def test_history_without_logged_prompts_simulates_nothing_and_says_so(tmp_path, 
         assert "0 of 1 requests logged their prompt" in headline(con)
     finally:
         con.close()
+
+
+def test_bad_prompt_cache_rules_file_is_a_clear_error(tmp_path):
+    from pipelines.savings.rules import COLUMNS, RulesFileError, load
+
+    home = Home(tmp_path / "home")
+    home.ensure()
+    rule = {"rule_id": "mine", "provider": "anthropic", "model_pattern": "claude-%",
+            "effective_from": "2026-01-01", "effective_to": "", "caching": "explicit",
+            "min_cacheable_tokens": "1024", "read_multiplier": "0.1",
+            "write_multiplier": "0.5", "write_1h_multiplier": "2", "ttl_seconds": "300",
+            "refresh_on_hit": "true", "increment_min_tokens": "", "increment_step_tokens": "",
+            "source_url": "", "notes": ""}
+    path = home.pricing / "prompt_cache_rules.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(",".join(COLUMNS) + "\n" + ",".join(rule[c] for c in COLUMNS) + "\n")
+    with pytest.raises(RulesFileError, match=r"prompt_cache_rules.csv:2: .*write_multiplier"):
+        load(home)
+    path.write_text(",".join(COLUMNS) + "\n" + ",".join(
+        {**rule, "write_multiplier": "1.5"}[c] for c in COLUMNS) + "\n")
+    rules = {row["rule_id"]: row for row in load(home).to_pylist()}
+    assert rules["mine"]["write_multiplier"] == 1.5          # the user's row is added ...
+    assert "anthropic/default/2024-08-14" in rules           # ... to the shipped ones

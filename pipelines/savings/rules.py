@@ -21,7 +21,8 @@ from pipelines.paths import PRICING_DIR, Home
 
 RULES_FILE = "prompt_cache_rules.csv"
 COLUMNS = ("rule_id", "provider", "model_pattern", "effective_from", "effective_to", "caching",
-           "min_cacheable_tokens", "read_multiplier", "write_multiplier", "ttl_seconds",
+           "min_cacheable_tokens", "read_multiplier", "write_multiplier", "write_1h_multiplier",
+           "ttl_seconds",
            "refresh_on_hit", "increment_min_tokens", "increment_step_tokens", "source_url",
            "notes")
 CACHING_MODES = ("explicit", "automatic", "implicit")
@@ -52,6 +53,8 @@ def _parse(path: Path) -> list[dict]:
                     "min_cacheable_tokens": int(raw["min_cacheable_tokens"]),
                     "read_multiplier": float(raw["read_multiplier"]),
                     "write_multiplier": float(raw["write_multiplier"]),
+                    "write_1h_multiplier": (float(raw["write_1h_multiplier"])
+                                            if raw["write_1h_multiplier"].strip() else None),
                     "ttl_seconds": float(raw["ttl_seconds"]),
                     "refresh_on_hit": raw["refresh_on_hit"].strip().lower() == "true",
                     "increment_min_tokens": (int(raw["increment_min_tokens"])
@@ -69,6 +72,8 @@ def _parse(path: Path) -> list[dict]:
             if not 0 <= row["read_multiplier"] <= 1 or row["write_multiplier"] < 1:
                 raise RulesFileError(
                     f"{where}: read_multiplier must be in [0, 1] and write_multiplier >= 1")
+            if row["write_1h_multiplier"] is not None and row["write_1h_multiplier"] < 1:
+                raise RulesFileError(f"{where}: write_1h_multiplier must be >= 1 (or empty)")
             if row["ttl_seconds"] <= 0 or row["min_cacheable_tokens"] < 0:
                 raise RulesFileError(f"{where}: ttl_seconds must be > 0, min tokens >= 0")
             if row["effective_to"] and row["effective_to"] <= row["effective_from"]:
@@ -87,6 +92,7 @@ def load(home: Home | None = None) -> pa.Table:
         ("effective_from", pa.date32()), ("effective_to", pa.date32()),
         ("caching", pa.string()), ("min_cacheable_tokens", pa.int64()),
         ("read_multiplier", pa.float64()), ("write_multiplier", pa.float64()),
+        ("write_1h_multiplier", pa.float64()),
         ("ttl_seconds", pa.float64()), ("refresh_on_hit", pa.bool_()),
         ("increment_min_tokens", pa.int64()), ("increment_step_tokens", pa.int64()),
     ]))

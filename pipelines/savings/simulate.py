@@ -234,7 +234,8 @@ def _prefix_frame(con) -> pa.Table:
                     AS actual_input_cost_usd,
                 prices.input_usd_per_mtok / 1e6 AS input_usd_per_token,
                 prices.cache_read_usd_per_mtok / 1e6 AS cache_read_usd_per_token,
-                prices.cache_write_5m_usd_per_mtok / 1e6 AS cache_write_usd_per_token
+                prices.cache_write_5m_usd_per_mtok / 1e6 AS cache_write_usd_per_token,
+                prices.cache_write_1h_usd_per_mtok / 1e6 AS cache_write_1h_usd_per_token
             FROM requests
             JOIN prices ON prices.price_id = requests.price_id
             WHERE requests.prompt_segments IS NOT NULL AND requests.prompt_tokens_counted > 0
@@ -245,7 +246,8 @@ def _prefix_frame(con) -> pa.Table:
             SELECT
                 candidates.*,
                 rules.rule_id, rules.caching, rules.min_cacheable_tokens, rules.read_multiplier,
-                rules.write_multiplier, rules.ttl_seconds, rules.refresh_on_hit,
+                rules.write_multiplier, rules.write_1h_multiplier, rules.ttl_seconds,
+                rules.refresh_on_hit,
                 rules.increment_min_tokens, rules.increment_step_tokens,
                 row_number() OVER (
                     PARTITION BY candidates.source, candidates.request_id
@@ -302,25 +304,32 @@ def _prefix(frame: pa.Table, timings) -> pa.Table:
     inc_step = frame.column("increment_step_tokens").to_numpy(zero_copy_only=False)
     refresh = frame.column("refresh_on_hit").to_numpy(zero_copy_only=False)
     t = frame.column("t").to_numpy()
-    read = np.zeros(n, np.int64)
-    write = np.zeros(n, np.int64)
     # Rules differ in increments and refresh; replay each combination with its own requests.
     combos, combo_of = np.unique(np.stack([
         np.nan_to_num(np.asarray(inc_min, dtype=np.float64), nan=-1.0),
         np.nan_to_num(np.asarray(inc_step, dtype=np.float64), nan=-1.0),
         np.asarray(refresh, dtype=np.float64)], axis=1), axis=0, return_inverse=True)
-    for combo, (step_min, step, refresh_hit) in enumerate(combos.tolist()):
-        rows = np.flatnonzero(combo_of.reshape(-1) == combo)
-        sub_lengths = lengths[rows]
-        sub_indptr = np.concatenate([[0], np.cumsum(sub_lengths)])
-        take = concat_ranges(indptr[rows], sub_lengths)
-        result = prefix_replay(
-            t[rows], scope[rows], sub_indptr, hashes[take], level_tokens[take],
-            breakpoint_[take], ttl=ttl[rows], min_tokens=minimum[rows],
-            increment=(int(step_min), int(step)) if step_min >= 0 else None,
-            refresh_on_hit=bool(refresh_hit))
-        read[rows] = result.read_tokens
-        write[rows] = result.write_tokens
+    # Anthropic and Bedrock also offer a 1-hour TTL (writes 2x instead of 1.25x): replay both
+    # and let each prefix take the better one (cache_control sets the TTL per breakpoint).
+    one_hour = ~np.isnan(np.asarray(frame.column("write_1h_multiplier").to_numpy(
+        zero_copy_only=False), dtype=np.float64))
+    replays = {}
+    for variant, ttls in (("5m", ttl), ("1h", np.where(one_hour, 3600.0, ttl))):
+        read = np.zeros(n, np.int64)
+        write = np.zeros(n, np.int64)
+        for combo, (step_min, step, refresh_hit) in enumerate(combos.tolist()):
+            rows = np.flatnonzero(combo_of.reshape(-1) == combo)
+            sub_lengths = lengths[rows]
+            sub_indptr = np.concatenate([[0], np.cumsum(sub_lengths)])
+            take = concat_ranges(indptr[rows], sub_lengths)
+            result = prefix_replay(
+                t[rows], scope[rows], sub_indptr, hashes[take], level_tokens[take],
+                breakpoint_[take], ttl=ttls[rows], min_tokens=minimum[rows],
+                increment=(int(step_min), int(step)) if step_min >= 0 else None,
+                refresh_on_hit=bool(refresh_hit))
+            read[rows] = result.read_tokens
+            write[rows] = result.write_tokens
+        replays[variant] = (read, write)
     static_level = np.where(leading, np.arange(len(kinds)), -1)
     static_last = np.full(n, -1)
     np.maximum.at(static_last, request_of_level, static_level)
@@ -332,8 +341,10 @@ def _prefix(frame: pa.Table, timings) -> pa.Table:
     timings["prompt_cache"] = time.perf_counter() - started
     return pa.table({
         "row_number": pa.array(np.arange(n, dtype=np.int64)),
-        "simulated_read_tokens": pa.array(read),
-        "simulated_write_tokens": pa.array(write),
+        "simulated_read_tokens": pa.array(replays["5m"][0]),
+        "simulated_write_tokens": pa.array(replays["5m"][1]),
+        "simulated_read_tokens_1h": pa.array(replays["1h"][0]),
+        "simulated_write_tokens_1h": pa.array(replays["1h"][1]),
         "prefix_hash": pa.array(prefix_hash.astype(np.uint64)),
         "prefix_tokens": pa.array(prefix_tokens.astype(np.int64)),
     })
@@ -402,6 +413,8 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
         "row_number": pa.array([], pa.int64()),
         "simulated_read_tokens": pa.array([], pa.int64()),
         "simulated_write_tokens": pa.array([], pa.int64()),
+        "simulated_read_tokens_1h": pa.array([], pa.int64()),
+        "simulated_write_tokens_1h": pa.array([], pa.int64()),
         "prefix_hash": pa.array([], pa.uint64()),
         "prefix_tokens": pa.array([], pa.int64()),
     })

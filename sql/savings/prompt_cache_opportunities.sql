@@ -2,7 +2,9 @@
 -- blocks of the prompt (or its first block when it has none). What enabling or fixing provider
 -- prompt caching on that prefix would have saved, against the cache reads that really happened.
 -- saved_usd can be negative: writes (1.25x on Anthropic) cost more than the reads of a prefix
--- that is seldom reused within the TTL; such prefixes are better left uncached.
+-- that is seldom reused within the TTL; such prefixes are better left uncached. Where the
+-- provider offers a 1-hour TTL (Anthropic, Bedrock: writes 2x), saved_5m_usd and saved_1h_usd
+-- show both and best_ttl the one the simulated figures (and saved_usd) use.
 with costed as (
     select * from prefix_costed
 ),
@@ -28,6 +30,9 @@ final as (
         sum(actual_input_cost_usd) as actual_input_cost_usd,
         sum(simulated_input_cost_usd) as simulated_input_cost_usd,
         sum(saved_usd) as saved_usd,
+        any_value(best_ttl) as best_ttl,
+        sum(actual_input_cost_usd - simulated_input_cost_5m_usd) as saved_5m_usd,
+        sum(actual_input_cost_usd - simulated_input_cost_1h_usd) as saved_1h_usd,
         case
             when max(prefix_tokens) < any_value(min_cacheable_tokens)
                 and sum(read_tokens) <= sum(cache_read_input_tokens)
