@@ -12,7 +12,15 @@ with counted as (
         fp_blocks.block_md5,
         -- Chat framing costs about 4 tokens per message (role, separators); tool definitions
         -- are counted as their JSON text.
-        fp_block_tokens.tokens + case when fp_blocks.kind = 'tools' then 0 else 4 end as tokens
+        fp_block_tokens.tokens + case when fp_blocks.kind = 'tools' then 0 else 4 end as tokens,
+        -- chain_hash of block k identifies the prompt prefix up to and including it (what a
+        -- provider prompt cache matches on): the XOR of the position-salted hashes of blocks
+        -- 1..k. A running window aggregate keeps it linear in the number of blocks (a hash of
+        -- the concatenated prefix would be quadratic on 4,000-message agent transcripts).
+        bit_xor(md5_number_upper(fp_blocks.block_position::varchar || ':' || fp_blocks.block_md5))
+            over (partition by fp_blocks.source_line, fp_blocks.source_item
+                  order by fp_blocks.block_position
+                  rows between unbounded preceding and current row) as chain_hash
     from fp_blocks
     inner join fp_block_tokens on fp_block_tokens.block_md5 = fp_blocks.block_md5
 ),
@@ -22,7 +30,7 @@ per_request as (
         source_line,
         source_item,
         list(
-            {'kind': kind, 'block_md5': block_md5, 'tokens': tokens} order by block_position
+            {'kind': kind, 'chain_hash': chain_hash, 'tokens': tokens} order by block_position
         ) as blocks,
         count(*) as block_count,
         sum(tokens) as prompt_tokens_counted,
@@ -41,17 +49,12 @@ per_request as (
 chained as (
     select
         *,
-        -- chain_hash of block k = hash of the block hashes 1..k: equal chain hashes mean equal
-        -- prompt prefixes, which is what a provider prompt cache matches on.
-        list_transform(range(1, block_count + 1), lambda k: md5_number_upper(
-            array_to_string(list_transform(list_slice(blocks, 1, k), lambda b: b.block_md5), '')
-        )) as chain_hashes,
+        list_transform(blocks, lambda b: b.chain_hash) as chain_hashes,
         lower(regexp_replace(trim(last_user_text), '\s+', ' ', 'g')) as last_user_normalised
     from per_request
 ),
 
 raw_parameters as (
-    -- One parse of the request body for the parameters (it also holds the whole prompt).
     select
         source_line,
         source_item,
@@ -59,13 +62,22 @@ raw_parameters as (
         response_text,
         response_tool_calls,
         from_json(prompt_params, '{
-            "temperature": "JSON", "top_p": "JSON", "top_k": "JSON", "max_tokens": "JSON",
-            "max_completion_tokens": "JSON", "max_output_tokens": "JSON", "stop": "JSON",
-            "stop_sequences": "JSON", "seed": "JSON", "n": "JSON", "response_format": "JSON",
-            "text": {"format": "JSON"}, "tool_choice": "JSON", "reasoning": "JSON",
-            "reasoning_effort": "JSON", "thinking": "JSON", "generationConfig": "JSON",
-            "stream": "JSON"
-        }') as p
+            "temperature": "JSON", "stream": "JSON", "generationConfig": {"temperature": "JSON"},
+            "inferenceConfig": {"temperature": "JSON"}, "config": {"temperature": "JSON"}
+        }') as p,
+        -- Everything in the request body but the prompt (already in the blocks) and what does
+        -- not change the answer: sampling parameters under any provider's spelling
+        -- (max_tokens, maxOutputTokens, inferenceConfig, responseSchema, ...), functions,
+        -- previous_response_id / conversation (the Responses API's server-side history).
+        json_merge_patch(prompt_params, '{
+            "messages": null, "input": null, "instructions": null, "system": null,
+            "tools": null, "contents": null, "systemInstruction": null,
+            "system_instruction": null, "toolConfig": null, "model": null, "modelId": null,
+            "stream": null, "stream_options": null, "metadata": null, "user": null,
+            "store": null, "service_tier": null, "labels": null, "requestMetadata": null,
+            "safety_identifier": null, "prompt_cache_key": null, "anthropic_version": null,
+            "config": {"system_instruction": null, "tools": null, "labels": null}
+        }') as parameters_json
     from chunk_out
     where len(problems) = 0
         and source_line in (select source_line from chained)
@@ -78,23 +90,12 @@ parameters as (
         model_raw,
         response_text,
         response_tool_calls,
-        -- The sampling parameters that change the answer, in a fixed order.
-        to_json({
-            'temperature': p.temperature,
-            'top_p': p.top_p,
-            'top_k': p.top_k,
-            'max_tokens': coalesce(p.max_tokens, p.max_completion_tokens, p.max_output_tokens),
-            'stop': coalesce(p.stop, p.stop_sequences),
-            'seed': p.seed,
-            'n': p.n,
-            'response_format': coalesce(p.response_format, p.text.format),
-            'tool_choice': p.tool_choice,
-            'reasoning': coalesce(p.reasoning, p.reasoning_effort, p.thinking),
-            'generation_config': p.generationConfig
-        }) as parameters_json,
+        coalesce(parameters_json, '{}') as parameters_json,
         coalesce(
             try_cast(json_extract_string(p.temperature, '$') as double),
-            try_cast(json_extract_string(p.generationConfig, '$.temperature') as double)
+            try_cast(json_extract_string(p.generationConfig.temperature, '$') as double),
+            try_cast(json_extract_string(p.inferenceConfig.temperature, '$') as double),
+            try_cast(json_extract_string(p.config.temperature, '$') as double)
         ) as temperature,
         coalesce(try_cast(json_extract_string(p.stream, '$') as boolean), false) as is_streaming
     from raw_parameters
@@ -105,16 +106,13 @@ select
     chained.source_item,
     md5_number_upper(parameters.model_raw || chr(31) || cast(chained.chain_hashes[-1] as varchar)
                      || chr(31) || parameters.parameters_json) as prompt_hash,
+    md5_number_upper(parameters.parameters_json) as parameters_hash,
     md5_number_upper(chained.system_text) as system_prompt_hash,
     case when chained.block_count >= 2 then chained.chain_hashes[-2] end as prefix_hash,
     md5_number_upper(nullif(chained.last_user_normalised, '')) as last_user_hash,
     chained.last_user_normalised,
     md5_number_upper(nullif(trim(parameters.response_text), '')) as response_hash,
-    list_transform(range(1, chained.block_count + 1), lambda k: {
-        'kind': chained.blocks[k].kind,
-        'chain_hash': chained.chain_hashes[k],
-        'tokens': chained.blocks[k].tokens
-    }) as prompt_segments,
+    chained.blocks as prompt_segments,
     chained.prompt_tokens_counted,
     chained.system_prompt_tokens,
     chained.tools_tokens,

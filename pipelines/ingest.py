@@ -349,7 +349,8 @@ class Ingestor:
                 "(FORMAT parquet, PARTITION_BY (usage_date), COMPRESSION zstd, "
                 "FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)"
             )
-        if loaded and with_embeddings:
+        if loaded and with_embeddings and con.execute(
+                "SELECT count(*) FROM fp_embeddings").fetchall()[0][0]:
             # Only the embeddings of texts whose request loaded (not duplicates or rejects).
             target = staging / PROMPT_EMBEDDINGS / f"source={source}" / "part.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)

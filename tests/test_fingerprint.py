@@ -231,3 +231,53 @@ def test_a_prompt_the_fingerprint_cannot_read_still_loads_its_request(tmp_path, 
     assert (result.records_loaded, result.records_quarantined) == (1, 0)
     assert result.note.startswith("prompt fingerprints skipped for 1 record(s)")
     assert _lake(home, "SELECT request_id, prompt_hash FROM lake") == [("b1", None)]
+
+
+def test_what_changes_the_answer_changes_the_exact_cache_key(tmp_path):
+    """Collisions a careless key makes: tool-call arguments in an assistant turn, the Responses
+    API's server-side history (previous_response_id), and parameters under provider spellings
+    (Gemini camelCase generationConfig). And what must not change it: stream, metadata, user."""
+    def call(arguments: str) -> list[dict]:
+        return [{"role": "user", "content": QUESTION},
+                {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "c1", "type": "function",
+                     "function": {"name": "lookup", "arguments": arguments}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "ok"}]
+
+    home = Home(tmp_path / "home")
+    ingest_paths([_write(tmp_path / "o.jsonl", [
+        _openai("t1", messages=call('{"q": "a"}')),
+        _openai("t2", messages=call('{"q": "b"}')),
+        _openai("r1", input="yes", previous_response_id="resp_1"),
+        _openai("r2", input="yes", previous_response_id="resp_2"),
+        _openai("s1", messages=[{"role": "user", "content": QUESTION}]),
+        _openai("s2", messages=[{"role": "user", "content": QUESTION}], stream=True,
+                user="u-42", metadata={"run": "7"}),
+    ])], home, source="openai")
+    gemini = {
+        "request_id": "g1", "started_at": "2026-11-02T10:00:00Z",
+        "ended_at": "2026-11-02T10:00:01Z", "metadata": {"team": "t"},
+        "request": {"model": "gemini-2.5-flash",
+                    "contents": [{"role": "user", "parts": [{"text": QUESTION}]},
+                                 {"role": "user", "parts": [{"inlineData": {
+                                     "mimeType": "image/png", "data": "iVBORw0K" * 20000}}]}],
+                    "generationConfig": {"temperature": 0.2, "maxOutputTokens": 10}},
+        "response": {"responseId": "g1", "modelVersion": "gemini-2.5-flash",
+                     "candidates": [{"content": {"parts": [{"text": ANSWER}]}}],
+                     "usageMetadata": {"promptTokenCount": 300, "candidatesTokenCount": 6}},
+    }
+    longer = json.loads(json.dumps(gemini))
+    longer["request_id"] = "g2"
+    longer["response"]["responseId"] = "g2"
+    longer["request"]["generationConfig"]["maxOutputTokens"] = 4000
+    ingest_paths([_write(tmp_path / "g.jsonl", [gemini, longer])], home, source="gemini")
+    rows = {r[0]: r[1:] for r in _lake(home, """
+        SELECT request_id, prompt_hash, prefix_hash, parameters_hash, temperature,
+               [s.tokens FOR s IN prompt_segments] FROM lake""")}
+    assert rows["t1"][0] != rows["t2"][0]
+    assert rows["r1"][0] != rows["r2"][0]
+    assert rows["g1"][0] != rows["g2"][0] and rows["g1"][1] == rows["g2"][1]
+    assert rows["s1"][:3] == rows["s2"][:3]
+    assert rows["g1"][3] == 0.2
+    # The 160 KB base64 image is a short stand-in, not ~100,000 tokens.
+    assert rows["g1"][4][0] == 11 and rows["g1"][4][1] < 40

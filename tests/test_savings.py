@@ -242,3 +242,79 @@ def test_bad_prompt_cache_rules_file_is_a_clear_error(tmp_path):
     rules = {row["rule_id"]: row for row in load(home).to_pylist()}
     assert rules["mine"]["write_multiplier"] == 1.5          # the user's row is added ...
     assert "anthropic/default/2024-08-14" in rules           # ... to the shipped ones
+
+
+def test_prompt_waste_few_shot_history_and_minimum_length(tmp_path, monkeypatch):
+    """Without session ids (most SDK logs), one chat's own history must not pass for a few-shot
+    block: examples are a prefix that *different* conversations continue differently. And a
+    prefix below the provider's minimum cacheable length saves nothing by caching."""
+    from pipelines.fingerprint import count_tokens
+
+    monkeypatch.setenv("LLMCOST_EMBEDDER", "none")
+    system, example, label = "Classify the ticket.", "Example: refund please", "billing"
+    u1, a1, u2, a2, u3 = ("My invoice is wrong", "Which invoice?", "The March one",
+                          "Fixed it.", "Thanks, and April?")
+    tokens = dict(zip([system, example, label, u1, a1, u2, a2, u3, Q1, Q2, "Question 3?"],
+                      count_tokens([system, example, label, u1, a1, u2, a2, u3, Q1, Q2,
+                                    "Question 3?"]), strict=True))
+
+    def record(request_id, second, feature, messages):
+        counted = tokens[system] + 4 + sum(tokens[m["content"]] + 4 for m in messages)
+        rec = _record(request_id, second, Q1)
+        rec["metadata"] = {"team": "ops", "feature": feature}  # no session id
+        rec["request"].update(system=system, messages=messages)
+        rec["response"]["usage"]["input_tokens"] = counted  # tokenizer and provider agree
+        return rec
+
+    shots = [{"role": "user", "content": example}, {"role": "assistant", "content": label}]
+    history = [
+        [{"role": "user", "content": u1}],
+        [{"role": "user", "content": u1}, {"role": "assistant", "content": a1},
+         {"role": "user", "content": u2}],
+        [{"role": "user", "content": u1}, {"role": "assistant", "content": a1},
+         {"role": "user", "content": u2}, {"role": "assistant", "content": a2},
+         {"role": "user", "content": u3}],
+    ]
+    records = [record(f"t{i}", i, "triage", [*shots, {"role": "user", "content": q}])
+               for i, q in enumerate([Q1, Q2, "Question 3?"])]
+    records += [record(f"c{i}", 10 + i, "chat", m) for i, m in enumerate(history)]
+    home = Home(tmp_path / "home")
+    home.ensure()
+    (home.root / "savings.toml").write_text("[waste]\nhistory_keep_turns = 1\n")
+    landing = tmp_path / "ops.jsonl"
+    landing.write_text("".join(json.dumps(r) + "\n" for r in records))
+    ingest_paths([landing], home, source="anthropic")
+    warehouse.build(home)
+    simulate.run(home)
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        rows = _one(con, """
+            SELECT feature, waste_kind, affected_requests, waste_tokens, cost_usd, est_saved_usd
+            FROM prompt_waste WHERE waste_kind IN ('few_shot', 'growing_history')
+            ORDER BY feature, waste_kind""")
+    finally:
+        con.close()
+    shot_tokens = tokens[example] + 4 + tokens[label] + 4
+    old_turn = tokens[u1] + 4 + tokens[a1] + 4  # c2 keeps its last turn (u2, a2)
+    assert rows == [
+        ("chat", "few_shot", 0, 0, 0.0, 0.0),
+        ("chat", "growing_history", 1, old_turn, pytest.approx(old_turn * IN),
+         pytest.approx(max(0, old_turn - 300) / old_turn * old_turn * IN)),
+        ("triage", "few_shot", 3, 3 * shot_tokens, pytest.approx(3 * shot_tokens * IN), 0.0),
+        ("triage", "growing_history", 0, 0, 0.0, 0.0),
+    ]
+
+
+@pytest.mark.parametrize("toml, message", [
+    ("[cache]\nttl_seconds = 0\n", "ttl_seconds must be > 0"),
+    ("[semantic]\nthresholds = [\"high\"]\n", "thresholds must be numbers"),
+    ("[semantic]\nneighbours = 0\n", "neighbours must be >= 1"),
+    ("[cache]\nexclude_features = [\"support-bot\"]\n", "team/feature"),
+    ("[cache\n", "not valid TOML"),
+])
+def test_settings_errors_name_the_key(tmp_path, toml, message):
+    from pipelines.savings.config import SavingsConfigError, load
+
+    (tmp_path / "savings.toml").write_text(toml)
+    with pytest.raises(SavingsConfigError, match=message):
+        load(tmp_path)

@@ -116,6 +116,14 @@ def load(home_root: Path) -> SavingsConfig:
     if config.cache.scope not in SCOPES:
         raise SavingsConfigError(f"{path}: [cache] scope must be one of {', '.join(SCOPES)}")
     thresholds = config.semantic.thresholds
-    if not thresholds or any(not 0 < t <= 1 for t in thresholds):
-        raise SavingsConfigError(f"{path}: [semantic] thresholds must be in (0, 1]")
+    if not thresholds or any(isinstance(t, bool) or not isinstance(t, (int, float))
+                             or not 0 < t <= 1 for t in thresholds):
+        raise SavingsConfigError(f"{path}: [semantic] thresholds must be numbers in (0, 1]")
+    if config.cache.ttl_seconds <= 0:
+        raise SavingsConfigError(f"{path}: [cache] ttl_seconds must be > 0")
+    if config.semantic.neighbours < 1:
+        raise SavingsConfigError(f"{path}: [semantic] neighbours must be >= 1")
+    if not all(isinstance(f, str) and "/" in f for f in config.cache.exclude_features):
+        raise SavingsConfigError(
+            f"{path}: [cache] exclude_features are \"team/feature\" strings")
     return config

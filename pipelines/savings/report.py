@@ -49,7 +49,7 @@ def headline(con: duckdb.DuckDBPyConnection) -> str:
             spend AS (SELECT sum(cost_usd) AS cost_usd FROM requests)
             SELECT strategy,
                    hits,
-                   round(100.0 * hits / nullif(replayed, 0), 1) AS "hit %",
+                   round(100.0 * hits / nullif(replayed, 0), 1) AS "hit % of replayed",
                    round(saved_usd, 2) AS saved_usd,
                    round(100 * saved_usd / (SELECT cost_usd FROM spend), 2) AS "% of spend",
                    round(latency_saved_s / 3600, 1) AS latency_saved_h,
@@ -59,9 +59,12 @@ def headline(con: duckdb.DuckDBPyConnection) -> str:
             ORDER BY saved_usd DESC
         """),
         "",
-        _table(con, f"Semantic cache sweep (scope {scope}; precision estimated from the QQP "
-               "calibration of the embedder)", """
-            SELECT threshold, round(hit_rate, 3) AS hit_ratio, round(saved_usd, 2) AS saved_usd,
+        _table(con, f"Semantic cache sweep (scope {scope}; hit_ratio = hits / eligible; a "
+               "paraphrase hit is right with the embedder's QQP-calibrated precision, an "
+               "identical question always)", """
+            SELECT threshold, eligible_requests AS eligible, hits,
+                   round(hit_rate, 3) AS hit_ratio, paraphrase_hits,
+                   round(saved_usd, 2) AS saved_usd,
                    round(latency_saved_s / 3600, 1) AS latency_saved_h,
                    round(est_hit_precision, 3) AS est_precision,
                    round(est_false_hit_rate, 3) AS est_false_hit_rate,
@@ -70,7 +73,8 @@ def headline(con: duckdb.DuckDBPyConnection) -> str:
         """, [scope]),
         "",
         _table(con, "Top prompt prefixes to cache (provider prompt caching)", """
-            SELECT provider, model, avg_prefix_tokens, requests,
+            SELECT provider, model, array_to_string(features, ', ') AS features,
+                   avg_prefix_tokens, requests, best_ttl,
                    round(actual_input_cost_usd, 2) AS input_cost_usd,
                    round(saved_usd, 2) AS saved_usd, recommendation
             FROM prompt_cache_opportunities ORDER BY saved_usd DESC LIMIT 8

@@ -62,8 +62,13 @@ def _candidates_frame(con, cfg: savings_config.SavingsConfig) -> pa.Table:
             epoch(occurred_at) AS t,
             CAST(cost_usd AS DOUBLE) AS cost_usd,
             coalesce(latency_ms, 0) AS latency_ms,
-            prompt_hash, last_user_hash, system_prompt_hash, prefix_hash, response_hash,
+            prompt_hash, system_prompt_hash, prefix_hash,
+            -- 0 = none: numpy would turn a nullable uint64 into float64 and lose bits.
+            coalesce(last_user_hash, 0) AS last_user_hash,
+            coalesce(response_hash, 0) AS response_hash,
+            coalesce(parameters_hash, 0) AS parameters_hash,
             coalesce(last_user_tokens, 0) AS last_user_tokens,
+            coalesce(prompt_segments[-1].kind = 'user', false) AS ends_with_user,
             NOT (? AND coalesce(is_streaming, false))
                 AND NOT (? AND coalesce(has_tool_calls, false))
                 AND coalesce(temperature, 0) <= ?
@@ -93,6 +98,9 @@ def _embeddings(con, home: Home, frame: pa.Table) -> tuple[np.ndarray, str | Non
     embedders = con.execute(
         "SELECT embedder, count(*) FROM read_parquet(?) GROUP BY embedder ORDER BY 2 DESC",
         [files]).fetchall()
+    if not embedders:
+        con.unregister("savings_hashes")
+        return np.zeros((n, 1), np.float32), None
     embedder = embedders[0][0]
     rows = con.sql("""
         WITH vectors AS (
@@ -139,12 +147,17 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
     cost = frame.column("cost_usd").to_numpy(zero_copy_only=False)
     latency = frame.column("latency_ms").to_numpy(zero_copy_only=False)
     responses = frame.column("response_hash").to_numpy(zero_copy_only=False)
+    last_user = frame.column("last_user_hash").to_numpy(zero_copy_only=False)
     has_text = np.abs(emb).sum(axis=1) > 0
     # A long last turn is a pasted document (retrieved context, a diff), not a question: its
     # mean-pooled embedding matches other long texts whatever they ask. Exact matching only.
     short = frame.column("last_user_tokens").to_numpy() <= cfg.semantic.max_query_tokens
-    eligible = frame.column("is_cacheable").to_numpy(zero_copy_only=False) & has_text & short
-    ttl = cache.ttl_seconds or None
+    # Only a prompt that ends with the user's turn is a question: an agent step ending with a
+    # tool result has its answer in that result, not in the (repeated) user question.
+    asks = frame.column("ends_with_user").to_numpy(zero_copy_only=False)
+    eligible = (frame.column("is_cacheable").to_numpy(zero_copy_only=False) & has_text & short
+                & asks)
+    ttl = cache.ttl_seconds
     capacity = cache.capacity or None
     sweep: list[dict] = []
     default_hits = {}
@@ -153,8 +166,10 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
         # A semantic cache never serves another model's or another app's answer, nor one given
         # in another conversation: partition by model and by the prompt before the last turn
         # (system prompt, tools, few-shot examples and, in a conversation, its history), so
-        # "that didn't work, what next?" only matches within the same conversation state.
-        partition = _dense(frame, [f"scope_{scope}", "model", "prefix_hash"])
+        # "that didn't work, what next?" only matches within the same conversation state; and by
+        # the sampling parameters (a JSON-mode answer never serves a prose request).
+        partition = _dense(frame, [f"scope_{scope}", "model", "prefix_hash",
+                                   "parameters_hash"])
         if progress:
             progress(f"semantic cache, scope {scope}: searching neighbours of "
                      f"{int(eligible.sum()):,} prompts")
@@ -166,26 +181,32 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
         for threshold, result in results.items():
             hit = result.hit
             served = result.source[hit]
-            known = ~_is_null(responses[hit]) & ~_is_null(responses[served])
+            known = (responses[hit] != 0) & (responses[served] != 0)
             matches = int((responses[hit][known] == responses[served][known]).sum())
             precision = (estimated_precision(calibration, threshold)
                          if calibration is not None else None)
             hits = int(hit.sum())
             eligible_n = int(eligible.sum())
-            # QQP's own false-hit rate is tied to QQP's hit rate; for this history it is the
-            # history's hit rate x the calibrated share of wrong hits.
-            false_rate = (None if precision is None or not eligible_n
-                          else hits / eligible_n * (1 - precision))
+            # A hit on the same normalised question is right whatever the embedder; only the
+            # others (paraphrases) carry the calibrated risk of being wrong.
+            identical = int((last_user[hit] == last_user[served]).sum())
+            similar = hits - identical
+            wrong = None if precision is None else similar * (1 - precision)
             sweep.append({
                 "scope": scope, "threshold": threshold, "is_default": threshold == default,
                 "embedder": embedder, "requests": len(t), "eligible_requests": eligible_n,
                 "hits": hits, "hit_rate": hits / eligible_n if eligible_n else None,
                 "cost_usd": float(cost.sum()), "saved_usd": float(cost[hit].sum()),
                 "latency_saved_s": float(latency[hit].sum()) / 1000.0,
-                "est_hit_precision": precision,
-                "est_correct_hits": None if precision is None else hits * precision,
-                "est_wrong_hits": None if precision is None else hits * (1 - precision),
-                "est_false_hit_rate": false_rate,
+                "identical_question_hits": identical,
+                "paraphrase_hits": similar,
+                "calibrated_precision": precision,
+                "est_hit_precision": (None if precision is None or not hits
+                                      else (hits - wrong) / hits),
+                "est_correct_hits": None if wrong is None else hits - wrong,
+                "est_wrong_hits": wrong,
+                "est_false_hit_rate": (None if wrong is None or not eligible_n
+                                       else wrong / eligible_n),
                 "responses_compared": int(known.sum()), "responses_matching": matches,
                 "response_match_rate": matches / int(known.sum()) if known.any() else None,
                 "ttl_seconds": cache.ttl_seconds, "capacity": cache.capacity,
@@ -194,14 +215,6 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
             if scope == cache.scope and threshold == default:
                 default_hits = {"hit": hit, "source": result.source}
     return sweep, default_hits, default
-
-
-def _is_null(values: np.ndarray) -> np.ndarray:
-    if values.dtype == object:
-        return np.array([v is None for v in values], dtype=bool)
-    if values.dtype.kind == "f":
-        return np.isnan(values)
-    return np.zeros(values.shape, dtype=bool)
 
 
 def _dense(frame: pa.Table, columns: list[str]) -> np.ndarray:
@@ -309,12 +322,17 @@ def _prefix(frame: pa.Table, timings) -> pa.Table:
         np.nan_to_num(np.asarray(inc_min, dtype=np.float64), nan=-1.0),
         np.nan_to_num(np.asarray(inc_step, dtype=np.float64), nan=-1.0),
         np.asarray(refresh, dtype=np.float64)], axis=1), axis=0, return_inverse=True)
-    # Anthropic and Bedrock also offer a 1-hour TTL (writes 2x instead of 1.25x): replay both
-    # and let each prefix take the better one (cache_control sets the TTL per breakpoint).
+    # Anthropic and Bedrock also offer a 1-hour TTL (writes 2x instead of 1.25x), and their
+    # breakpoints are explicit: replay a breakpoint at the end of the static prefix only, and
+    # at both the static prefix and the last message; each prefix takes the best of the four.
     one_hour = ~np.isnan(np.asarray(frame.column("write_1h_multiplier").to_numpy(
         zero_copy_only=False), dtype=np.float64))
+    static_only = np.where(explicit, static_end, True)
+    ttl_1h = np.where(one_hour, 3600.0, ttl)
     replays = {}
-    for variant, ttls in (("5m", ttl), ("1h", np.where(one_hour, 3600.0, ttl))):
+    for variant, ttls, breakpoints in (
+            ("5m_last", ttl, breakpoint_), ("1h_last", ttl_1h, breakpoint_),
+            ("5m_static", ttl, static_only), ("1h_static", ttl_1h, static_only)):
         read = np.zeros(n, np.int64)
         write = np.zeros(n, np.int64)
         for combo, (step_min, step, refresh_hit) in enumerate(combos.tolist()):
@@ -324,7 +342,7 @@ def _prefix(frame: pa.Table, timings) -> pa.Table:
             take = concat_ranges(indptr[rows], sub_lengths)
             result = prefix_replay(
                 t[rows], scope[rows], sub_indptr, hashes[take], level_tokens[take],
-                breakpoint_[take], ttl=ttls[rows], min_tokens=minimum[rows],
+                breakpoints[take], ttl=ttls[rows], min_tokens=minimum[rows],
                 increment=(int(step_min), int(step)) if step_min >= 0 else None,
                 refresh_on_hit=bool(refresh_hit))
             read[rows] = result.read_tokens
@@ -341,10 +359,9 @@ def _prefix(frame: pa.Table, timings) -> pa.Table:
     timings["prompt_cache"] = time.perf_counter() - started
     return pa.table({
         "row_number": pa.array(np.arange(n, dtype=np.int64)),
-        "simulated_read_tokens": pa.array(replays["5m"][0]),
-        "simulated_write_tokens": pa.array(replays["5m"][1]),
-        "simulated_read_tokens_1h": pa.array(replays["1h"][0]),
-        "simulated_write_tokens_1h": pa.array(replays["1h"][1]),
+        **{f"{kind}_tokens_{variant}": pa.array(tokens)
+           for variant, pair in replays.items()
+           for kind, tokens in zip(("read", "write"), pair, strict=True)},
         "prefix_hash": pa.array(prefix_hash.astype(np.uint64)),
         "prefix_tokens": pa.array(prefix_tokens.astype(np.int64)),
     })
@@ -388,7 +405,7 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
     keys = frame.column("prompt_hash").to_numpy().astype(np.uint64)
     cacheable = frame.column("is_cacheable").to_numpy(zero_copy_only=False)
     exact = exact_replay(t, frame.column(f"scope_{cfg.cache.scope}").to_numpy(), keys,
-                         cacheable, ttl=cfg.cache.ttl_seconds or None,
+                         cacheable, ttl=cfg.cache.ttl_seconds,
                          capacity=cfg.cache.capacity or None)
     timings["exact"] = time.perf_counter() - started
 
@@ -411,10 +428,9 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
     prefix_frame = _prefix_frame(con)
     prefix = _prefix(prefix_frame, timings) if prefix_frame.num_rows else pa.table({
         "row_number": pa.array([], pa.int64()),
-        "simulated_read_tokens": pa.array([], pa.int64()),
-        "simulated_write_tokens": pa.array([], pa.int64()),
-        "simulated_read_tokens_1h": pa.array([], pa.int64()),
-        "simulated_write_tokens_1h": pa.array([], pa.int64()),
+        **{f"{kind}_tokens_{variant}": pa.array([], pa.int64())
+           for variant in ("5m_last", "1h_last", "5m_static", "1h_static")
+           for kind in ("read", "write")},
         "prefix_hash": pa.array([], pa.uint64()),
         "prefix_tokens": pa.array([], pa.int64()),
     })

@@ -312,13 +312,12 @@ final AS (
                 'bodyUsage', body -> '$.usage') AS VARCHAR)
             ELSE CAST(body -> '$.usage' AS VARCHAR)
         END AS usage_raw,
-        -- The prompt, for fingerprints only (Converse keeps parameters in inferenceConfig and
-        -- tools in toolConfig).
+        -- The prompt, for fingerprints only (Converse keeps tools in toolConfig).
         json_extract(request_body, '$.system') AS prompt_system,
         json_extract(request_body, '$.messages') AS prompt_messages,
         coalesce(json_extract(request_body, '$.tools'),
                  json_extract(request_body, '$.toolConfig.tools')) AS prompt_tools,
-        coalesce(json_extract(request_body, '$.inferenceConfig'), request_body) AS prompt_params,
+        request_body AS prompt_params,
         nullif(array_to_string(coalesce(
             json_extract_string(body, '$.output.message.content[*].text'),
             json_extract_string(body, '$.content[*].text')), chr(10)), '') AS response_text,

@@ -153,8 +153,7 @@ final AS (
         json_extract(request, '$.contents') AS prompt_messages,
         coalesce(json_extract(request, '$.tools'), json_extract(request, '$.config.tools'))
             AS prompt_tools,
-        coalesce(json_extract(request, '$.generationConfig'), json_extract(request, '$.config'))
-            AS prompt_params,
+        request AS prompt_params,
         nullif(array_to_string(
             json_extract_string(body, '$.candidates[0].content.parts[*].text'), chr(10)), '')
             AS response_text,

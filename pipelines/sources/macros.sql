@@ -156,6 +156,15 @@ CREATE OR REPLACE MACRO llm_block_text(b) AS CASE
     WHEN json_type(json_extract(b, '$.text')) = 'VARCHAR' THEN json_extract_string(b, '$.text')
     WHEN json_type(json_extract(b, '$.content')) = 'VARCHAR'
         THEN json_extract_string(b, '$.content')
+    -- Images, audio and files: a short stand-in named by the hash of the block. Their base64
+    -- text would count as ~100,000 "tokens" and swamp the prompt's token shares; the provider
+    -- bills them by its own rules and input_tokens already includes them.
+    WHEN json_extract_string(b, '$.type') IN ('image', 'image_url', 'input_image', 'document',
+            'input_file', 'file', 'input_audio', 'audio', 'blob', 'uri')
+        OR json_extract(b, '$.inlineData') IS NOT NULL OR json_extract(b, '$.inline_data') IS NOT NULL
+        OR json_extract(b, '$.image') IS NOT NULL OR json_extract(b, '$.document') IS NOT NULL
+        THEN '[' || coalesce(json_extract_string(b, '$.type'), 'media') || ' '
+            || md5(CAST(json(b) AS VARCHAR)) || ']'
     ELSE CAST(json(b) AS VARCHAR)
 END;
 
@@ -187,9 +196,15 @@ CREATE OR REPLACE MACRO llm_message_role(m) AS CASE
 END;
 
 -- A message's text: its content/parts, or the whole item when it has neither (tool calls).
+-- An assistant turn's tool calls (OpenAI tool_calls / function_call) are part of it: two turns
+-- with the same text and different call arguments are different prompts.
 CREATE OR REPLACE MACRO llm_message_text(m) AS coalesce(
-    llm_content_text(coalesce(json_extract(m, '$.content'), json_extract(m, '$.parts'))),
-    CASE WHEN json_type(json_extract(m, '$.output')) = 'VARCHAR' THEN json_extract_string(m, '$.output') END,
+    nullif(concat_ws(chr(10),
+        llm_content_text(coalesce(json_extract(m, '$.content'), json_extract(m, '$.parts'))),
+        CAST(json(json_extract(m, '$.tool_calls')) AS VARCHAR),
+        CAST(json(json_extract(m, '$.function_call')) AS VARCHAR)), ''),
+    CASE WHEN json_type(json_extract(m, '$.output')) = 'VARCHAR'
+        THEN json_extract_string(m, '$.output') END,
     CAST(json(m) AS VARCHAR));
 
 -- A JSON value that may be a JSON-encoded string of JSON (LiteLLM SpendLogs columns) as JSON.

@@ -1,14 +1,14 @@
 -- Per request of the prompt-cache replay: simulated cache reads and writes priced with the
--- request's own price row, for the 5-minute TTL and, where the provider offers it (Anthropic,
--- Bedrock), the 1-hour TTL. Reads from prefix_rows (requests + prices + the caching rule in
--- force + the replay's simulated read/write tokens, already in provider tokens).
+-- request's own price row, under the caching set-up its stable prefix does best with. Reads
+-- prefix_rows (requests + prices + the caching rule in force + the replay's read/write tokens,
+-- in provider tokens, for four set-ups: TTL 5 minutes or 1 hour (Anthropic, Bedrock), with a
+-- breakpoint at the end of the static prefix only or also on the last message).
 -- A request keeps at least the cache reads it really had (the simulation only adds caching);
 -- reads cost the price row's cache-read price (else input x read_multiplier); explicit caching
 -- pays the 5-minute / 1-hour write price (else input x write_multiplier / write_1h_multiplier);
--- automatic and implicit caching (OpenAI, Gemini) write at the plain input price.
--- Each stable prefix then takes the TTL that saves more over its requests (cache_control sets
--- the TTL per breakpoint), or neither when both cost more than they save.
-with priced as (
+-- automatic and implicit caching (OpenAI, Gemini) write at the plain input price and have one
+-- set-up (every block is a breakpoint; no 1-hour option).
+with base as (
     select
         *,
         coalesce(cache_read_usd_per_token, input_usd_per_token * read_multiplier) as read_price,
@@ -19,62 +19,78 @@ with priced as (
         case when caching = 'explicit' and write_1h_multiplier is not null
             then coalesce(cache_write_1h_usd_per_token,
                           input_usd_per_token * write_1h_multiplier)
-        end as write_1h_price,
-        least(input_tokens, greatest(simulated_read_tokens, cache_read_input_tokens))
-            as read_tokens_5m,
-        least(input_tokens, greatest(simulated_read_tokens_1h, cache_read_input_tokens))
-            as read_tokens_1h
+        end as write_1h_price
     from prefix_rows
 ),
 
-written as (
-    select
-        *,
-        least(simulated_write_tokens, input_tokens - read_tokens_5m) as write_tokens_5m,
-        least(simulated_write_tokens_1h, input_tokens - read_tokens_1h) as write_tokens_1h
-    from priced
+setups as (
+    select *, '5m' as ttl, 'static prefix + last message' as breakpoints,
+        read_tokens_5m_last as sim_read, write_tokens_5m_last as sim_write,
+        write_price as setup_write_price
+    from base
+    union all
+    select *, '5m', 'static prefix',
+        read_tokens_5m_static, write_tokens_5m_static, write_price
+    from base where caching = 'explicit'
+    union all
+    select *, '1h', 'static prefix + last message',
+        read_tokens_1h_last, write_tokens_1h_last, write_1h_price
+    from base where write_1h_price is not null
+    union all
+    select *, '1h', 'static prefix',
+        read_tokens_1h_static, write_tokens_1h_static, write_1h_price
+    from base where write_1h_price is not null
 ),
 
 costed as (
     select
         *,
-        read_tokens_5m * read_price + write_tokens_5m * write_price
-            + (input_tokens - read_tokens_5m - write_tokens_5m) * input_usd_per_token
-            as simulated_input_cost_5m_usd,
-        case when write_1h_price is not null then
-            read_tokens_1h * read_price + write_tokens_1h * write_1h_price
-                + (input_tokens - read_tokens_1h - write_tokens_1h) * input_usd_per_token
-        end as simulated_input_cost_1h_usd
-    from written
+        least(input_tokens, greatest(sim_read, cache_read_input_tokens)) as read_tokens,
+        least(sim_write, input_tokens - least(input_tokens,
+            greatest(sim_read, cache_read_input_tokens))) as write_tokens
+    from setups
 ),
 
-by_prefix as (
+priced as (
     select
         *,
-        sum(actual_input_cost_usd - simulated_input_cost_5m_usd) over prefix as prefix_saved_5m_usd,
-        sum(actual_input_cost_usd - simulated_input_cost_1h_usd) over prefix as prefix_saved_1h_usd
+        read_tokens * read_price + write_tokens * setup_write_price
+            + (input_tokens - read_tokens - write_tokens) * input_usd_per_token
+            as simulated_input_cost_usd
     from costed
-    window prefix as (partition by provider, model, prefix_hash)
 ),
 
-final as (
+by_setup as (
+    select
+        provider, model, prefix_hash, ttl, breakpoints,
+        sum(actual_input_cost_usd - simulated_input_cost_usd) as prefix_saved_usd
+    from priced
+    group by provider, model, prefix_hash, ttl, breakpoints
+),
+
+best as (
     select
         *,
-        case when coalesce(prefix_saved_1h_usd, -1e308) > prefix_saved_5m_usd then '1h' else '5m'
-        end as best_ttl
-    from by_prefix
+        max(prefix_saved_usd) filter (where ttl = '5m') over prefix as prefix_saved_5m_usd,
+        max(prefix_saved_usd) filter (where ttl = '1h') over prefix as prefix_saved_1h_usd
+    from by_setup
+    window prefix as (partition by provider, model, prefix_hash)
+    qualify row_number() over (
+        partition by provider, model, prefix_hash
+        order by prefix_saved_usd desc, ttl desc, breakpoints desc) = 1
 )
 
 select
-    *,
-    case best_ttl when '1h' then read_tokens_1h else read_tokens_5m end as read_tokens,
-    case best_ttl when '1h' then write_tokens_1h else write_tokens_5m end as write_tokens,
-    case best_ttl when '1h' then simulated_input_cost_1h_usd else simulated_input_cost_5m_usd end
-        as simulated_input_cost_usd,
-    actual_input_cost_usd - case best_ttl when '1h' then simulated_input_cost_1h_usd
-        else simulated_input_cost_5m_usd end as saved_usd,
-    case best_ttl when '1h' then prefix_saved_1h_usd else prefix_saved_5m_usd end
-        as prefix_saved_usd,
-    case best_ttl when '1h' then simulated_read_tokens_1h else simulated_read_tokens end
-        > cache_read_input_tokens as is_hit
-from final
+    priced.*,
+    actual_input_cost_usd - simulated_input_cost_usd as saved_usd,
+    best.prefix_saved_usd,
+    best.prefix_saved_5m_usd,
+    best.prefix_saved_1h_usd,
+    priced.sim_read > priced.cache_read_input_tokens as is_hit
+from priced
+inner join best
+    on best.provider = priced.provider
+    and best.model = priced.model
+    and best.prefix_hash = priced.prefix_hash
+    and best.ttl = priced.ttl
+    and best.breakpoints = priced.breakpoints

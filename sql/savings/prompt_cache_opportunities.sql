@@ -1,10 +1,11 @@
--- Grain: one row per stable prefix (provider x model x prefix_hash): the leading tools + system
+-- Grain: one row per stable prefix (provider x model x static_prefix_hash): the leading tools + system
 -- blocks of the prompt (or its first block when it has none). What enabling or fixing provider
 -- prompt caching on that prefix would have saved, against the cache reads that really happened.
 -- saved_usd can be negative: writes (1.25x on Anthropic) cost more than the reads of a prefix
--- that is seldom reused within the TTL; such prefixes are better left uncached. Where the
--- provider offers a 1-hour TTL (Anthropic, Bedrock: writes 2x), saved_5m_usd and saved_1h_usd
--- show both and best_ttl the one the simulated figures (and saved_usd) use.
+-- that is seldom reused within the TTL; such prefixes are better left uncached. For explicit
+-- caching (Anthropic, Bedrock) four set-ups are replayed: TTL 5 minutes or 1 hour (writes 2x),
+-- breakpoint after the static prefix only or also on the last message; the figures use the
+-- best (best_ttl, best_breakpoints); saved_5m_usd / saved_1h_usd are each TTL's best.
 with costed as (
     select * from prefix_costed
 ),
@@ -13,7 +14,7 @@ final as (
     select
         provider,
         model,
-        prefix_hash,
+        prefix_hash as static_prefix_hash,
         any_value(rule_id) as rule_id,
         any_value(caching) as caching,
         any_value(min_cacheable_tokens) as min_cacheable_tokens,
@@ -30,9 +31,10 @@ final as (
         sum(actual_input_cost_usd) as actual_input_cost_usd,
         sum(simulated_input_cost_usd) as simulated_input_cost_usd,
         sum(saved_usd) as saved_usd,
-        any_value(best_ttl) as best_ttl,
-        sum(actual_input_cost_usd - simulated_input_cost_5m_usd) as saved_5m_usd,
-        sum(actual_input_cost_usd - simulated_input_cost_1h_usd) as saved_1h_usd,
+        any_value(ttl) as best_ttl,
+        any_value(breakpoints) as best_breakpoints,
+        any_value(prefix_saved_5m_usd) as saved_5m_usd,
+        any_value(prefix_saved_1h_usd) as saved_1h_usd,
         case
             when max(prefix_tokens) < any_value(min_cacheable_tokens)
                 and sum(read_tokens) <= sum(cache_read_input_tokens)

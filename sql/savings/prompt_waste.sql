@@ -4,17 +4,21 @@
 --   static_system_prompt  leading tools + system blocks, resent on every call
 --                         fix: cache the static prefix (pay the cache-read price instead)
 --   few_shot              example user/assistant turns after the system prompt that are
---                         identical across >= 3 conversations of the feature
+--                         followed by >= 3 different next turns in the feature (shared by
+--                         different conversations, whether or not the log has session ids)
 --                         fix: move them into the cached prefix
 --   growing_history       conversation turns older than the last $keep_turns turns, resent on
---                         every call of a session
+--                         every call
 --                         fix: summarise them into ~$summary_tokens tokens
 --   oversized_context     the final message's tokens above $context_budget (retrieved
 --                         documents pasted into the question)
 --                         fix: retrieve less (trim to the budget)
 -- Token counts are tokenizer estimates (cl100k_base) rescaled so a prompt's blocks add up to
--- the provider's own input_tokens; dollars use what the request actually paid per input token
--- (so tokens already read from a cache count at their cheaper price).
+-- the provider's own input_tokens. Dollars use the request's price row: the cache reads the
+-- request really had are assigned to its prompt in order (static prefix, few-shot, history,
+-- final message) and cost the cache-read price, the rest the input price. A caching fix
+-- saves nothing below the provider's minimum cacheable length or on tokens already read from
+-- the cache; it is counted before write premiums (prompt_cache_opportunities replays those).
 with requests_in_scope as (
     select
         requests.request_id,
@@ -22,22 +26,32 @@ with requests_in_scope as (
         requests.usage_date,
         coalesce(requests.team, 'unattributed') as team,
         coalesce(requests.feature, 'unattributed') as feature,
-        coalesce(requests.session_id, requests.request_id) as conversation_id,
         requests.prompt_segments,
         requests.input_tokens::double / requests.prompt_tokens_counted as token_scale,
-        (coalesce(requests.input_cost_usd, 0) + coalesce(requests.cache_read_cost_usd, 0)
-            + coalesce(requests.cache_write_cost_usd, 0))::double / requests.input_tokens
-            as paid_usd_per_input_token,
+        requests.cache_read_input_tokens::double as cache_read_tokens,
+        prices.input_usd_per_mtok::double / 1e6 as input_price,
         coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok)::double / 1e6
-            as cache_read_usd_per_token
+            as read_price,
+        rules.min_cacheable_tokens
     from requests
-    left join prices on prices.price_id = requests.price_id
+    inner join prices on prices.price_id = requests.price_id
+    left join prompt_cache_rules as rules
+        on rules.provider = requests.provider
+        and requests.model like rules.model_pattern
+        and requests.usage_date >= rules.effective_from
+        and (rules.effective_to is null or requests.usage_date < rules.effective_to)
     where requests.prompt_segments is not null
         and requests.prompt_tokens_counted > 0
         and requests.input_tokens > 0
         and requests.is_priced
         and requests.status = 'success'
         and not requests.is_gateway_cache_hit
+        and prices.input_usd_per_mtok is not null
+    -- The most specific rule (as the prompt-cache replay picks it).
+    qualify row_number() over (
+        partition by requests.source, requests.request_id
+        order by length(rules.model_pattern) desc nulls last, rules.effective_from desc
+    ) = 1
 ),
 
 blocks as (
@@ -46,7 +60,6 @@ blocks as (
         source,
         feature,
         team,
-        conversation_id,
         generate_subscripts(prompt_segments, 1) as block_position,
         len(prompt_segments) as block_count,
         unnest(prompt_segments) as block
@@ -59,17 +72,21 @@ positioned as (
         bool_and(block.kind in ('tools', 'system')) over (
             partition by source, request_id order by block_position
             rows between unbounded preceding and current row
-        ) as is_static
+        ) as is_static,
+        lead(block.chain_hash) over (
+            partition by source, request_id order by block_position
+        ) as next_chain_hash
     from blocks
 ),
 
 shared_examples as (
-    -- A prefix ending on an assistant example, seen in >= 3 conversations of the feature.
+    -- A prefix ending on an assistant turn that different conversations continue differently:
+    -- one conversation's own history is always continued the same way.
     select team, feature, block.chain_hash as chain_hash
     from positioned
     where not is_static and block.kind = 'assistant' and block_position < block_count
     group by team, feature, block.chain_hash
-    having count(distinct conversation_id) >= 3
+    having count(distinct next_chain_hash) >= 3
 ),
 
 few_shot_end as (
@@ -87,7 +104,6 @@ classified as (
         positioned.source,
         positioned.request_id,
         positioned.block_position,
-        positioned.block_count,
         positioned.block.tokens as tokens,
         case
             when positioned.is_static then 'static_system_prompt'
@@ -95,24 +111,21 @@ classified as (
                 then 'few_shot'
             when positioned.block_position = positioned.block_count then 'final_message'
             else 'history'
-        end as part
+        end as part,
+        row_number() over (
+            partition by positioned.source, positioned.request_id,
+                positioned.block_position = positioned.block_count
+                or positioned.is_static
+                or positioned.block_position <= coalesce(few_shot_end.last_example, 0)
+            order by positioned.block_position desc
+        ) as blocks_from_end
     from positioned
     left join few_shot_end
         on few_shot_end.source = positioned.source
         and few_shot_end.request_id = positioned.request_id
 ),
 
-history_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by source, request_id order by block_position desc
-        ) as blocks_from_end
-    from classified
-    where part = 'history'
-),
-
-per_request as (
+parts as (
     select
         requests_in_scope.request_id,
         requests_in_scope.source,
@@ -120,14 +133,22 @@ per_request as (
         requests_in_scope.team,
         requests_in_scope.feature,
         requests_in_scope.token_scale,
-        requests_in_scope.paid_usd_per_input_token,
-        requests_in_scope.cache_read_usd_per_token,
-        coalesce(sum(classified.tokens) filter (where classified.part = 'static_system_prompt'), 0)
-            as static_tokens,
-        coalesce(sum(classified.tokens) filter (where classified.part = 'few_shot'), 0)
-            as few_shot_tokens,
-        coalesce(sum(classified.tokens) filter (where classified.part = 'final_message'), 0)
-            as final_message_tokens
+        requests_in_scope.cache_read_tokens,
+        requests_in_scope.input_price,
+        requests_in_scope.read_price,
+        requests_in_scope.min_cacheable_tokens,
+        requests_in_scope.token_scale * coalesce(sum(classified.tokens)
+            filter (where classified.part = 'static_system_prompt'), 0) as static_tokens,
+        requests_in_scope.token_scale * coalesce(sum(classified.tokens)
+            filter (where classified.part = 'few_shot'), 0) as few_shot_tokens,
+        requests_in_scope.token_scale * coalesce(sum(classified.tokens)
+            filter (where classified.part = 'history'), 0) as history_tokens,
+        -- Turns beyond the last $keep_turns (a turn: a user block and the reply to it).
+        requests_in_scope.token_scale * coalesce(sum(classified.tokens)
+            filter (where classified.part = 'history'
+                    and classified.blocks_from_end > 2 * $keep_turns), 0) as old_history_tokens,
+        requests_in_scope.token_scale * coalesce(sum(classified.tokens)
+            filter (where classified.part = 'final_message'), 0) as final_tokens
     from requests_in_scope
     left join classified
         on classified.source = requests_in_scope.source
@@ -139,62 +160,65 @@ per_request as (
         requests_in_scope.team,
         requests_in_scope.feature,
         requests_in_scope.token_scale,
-        requests_in_scope.paid_usd_per_input_token,
-        requests_in_scope.cache_read_usd_per_token
+        requests_in_scope.cache_read_tokens,
+        requests_in_scope.input_price,
+        requests_in_scope.read_price,
+        requests_in_scope.min_cacheable_tokens
 ),
 
-old_history as (
-    -- Turns beyond the last $keep_turns (a turn: a user block and the reply to it).
-    select source, request_id, sum(tokens) as old_history_tokens
-    from history_ranked
-    where blocks_from_end > 2 * $keep_turns
-    group by source, request_id
-),
-
-waste as (
+cached as (
+    -- The cache reads the request had, assigned to its prompt from the start.
     select
-        per_request.*,
-        coalesce(old_history.old_history_tokens, 0) as old_history_tokens,
-        -- Tokens of the final message above the budget (the budget is in provider tokens).
-        greatest(0, per_request.final_message_tokens
-            - $context_budget / per_request.token_scale) as context_excess_tokens
-    from per_request
-    left join old_history
-        on old_history.source = per_request.source
-        and old_history.request_id = per_request.request_id
+        *,
+        least(static_tokens, cache_read_tokens) as static_cached,
+        least(few_shot_tokens, greatest(0, cache_read_tokens - static_tokens)) as few_shot_cached,
+        least(history_tokens, greatest(0, cache_read_tokens - static_tokens - few_shot_tokens))
+            as history_cached,
+        greatest(0, final_tokens - $context_budget) as context_excess_tokens,
+        static_tokens >= coalesce(min_cacheable_tokens, 0) as static_cacheable,
+        static_tokens + few_shot_tokens >= coalesce(min_cacheable_tokens, 0) as few_shot_cacheable
+    from parts
 ),
 
 unpivoted as (
     select
         usage_date, team, feature, 'static_system_prompt' as waste_kind,
-        static_tokens * token_scale as waste_tokens,
-        static_tokens * token_scale * paid_usd_per_input_token as cost_usd,
-        static_tokens * token_scale
-            * greatest(0, paid_usd_per_input_token - cache_read_usd_per_token) as est_saved_usd
-    from waste
+        static_tokens as waste_tokens,
+        static_tokens * input_price - static_cached * (input_price - read_price) as cost_usd,
+        case when static_cacheable
+            then (static_tokens - static_cached) * (input_price - read_price) else 0
+        end as est_saved_usd
+    from cached
     union all
     select
         usage_date, team, feature, 'few_shot',
-        few_shot_tokens * token_scale,
-        few_shot_tokens * token_scale * paid_usd_per_input_token,
-        few_shot_tokens * token_scale
-            * greatest(0, paid_usd_per_input_token - cache_read_usd_per_token)
-    from waste
+        few_shot_tokens,
+        few_shot_tokens * input_price - few_shot_cached * (input_price - read_price),
+        case when few_shot_cacheable
+            then (few_shot_tokens - few_shot_cached) * (input_price - read_price) else 0
+        end
+    from cached
     union all
     select
         usage_date, team, feature, 'growing_history',
-        old_history_tokens * token_scale,
-        old_history_tokens * token_scale * paid_usd_per_input_token,
-        greatest(0, old_history_tokens * token_scale - $summary_tokens)
-            * paid_usd_per_input_token
-    from waste
+        old_history_tokens,
+        -- The old turns are the start of the history: they got its cache reads first.
+        old_history_tokens * input_price
+            - least(old_history_tokens, history_cached) * (input_price - read_price),
+        case when old_history_tokens > 0 then
+            greatest(0, old_history_tokens - $summary_tokens) / old_history_tokens
+            * (old_history_tokens * input_price
+               - least(old_history_tokens, history_cached) * (input_price - read_price))
+            else 0
+        end
+    from cached
     union all
     select
         usage_date, team, feature, 'oversized_context',
-        context_excess_tokens * token_scale,
-        context_excess_tokens * token_scale * paid_usd_per_input_token,
-        context_excess_tokens * token_scale * paid_usd_per_input_token
-    from waste
+        context_excess_tokens,
+        context_excess_tokens * input_price,
+        context_excess_tokens * input_price
+    from cached
 ),
 
 final as (

@@ -44,6 +44,7 @@ final as (
         ingested_at,
         -- Prompt fingerprints (pipelines/fingerprint.py); NULL when the source logs no prompt.
         prompt_hash,
+        parameters_hash,
         system_prompt_hash,
         prefix_hash,
         last_user_hash,
