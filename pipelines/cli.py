@@ -116,13 +116,16 @@ def _simulate(home: Home) -> None:
 
 
 def cmd_savings(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.savings import config as savings_config
     from pipelines.savings import report as savings_report
 
     if not args.report_only:
         _simulate(home)
+    semantic = savings_config.load(home.root).semantic
     con = open_read_only(home)
     try:
-        print(savings_report.headline(con))
+        print(savings_report.headline(
+            con, 0.0 if semantic.default_threshold is not None else semantic.min_precision))
     finally:
         con.close()
     return 0

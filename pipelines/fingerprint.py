@@ -41,6 +41,8 @@ PROMPT_TEXT_CHARS = 2000
 # Embedding input is the start of the last user turn: long pasted documents would otherwise
 # dominate the vector, and the question a cache would match on comes first.
 EMBED_CHARS = 2000
+# Prompt JSON taken apart per statement (see Fingerprinter._fingerprint_chunk).
+SLICE_BYTES = 8 * 1024 * 1024
 
 # Columns an adapter may return for the fingerprint step; they never reach the lake.
 TRANSIENT_COLUMNS = {
@@ -106,12 +108,32 @@ class Fingerprinter:
                 "(prompt_messages IS NOT NULL OR prompt_system IS NOT NULL)").fetchall()[0][0]
             self.skipped += skipped
             self.skip_reason = self.skip_reason or str(exc).splitlines()[0][:200]
+            con.execute("CREATE OR REPLACE TEMP VIEW fp_slice AS SELECT * FROM chunk_out")
             con.execute(f"CREATE OR REPLACE TEMP TABLE fp_blocks AS SELECT * FROM "
                         f"({_sql('fingerprint_blocks.sql')}) WHERE false")
             con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS SELECT * FROM "
                         f"({_sql('fingerprint_requests.sql')}) WHERE false")
 
     def _fingerprint_chunk(self) -> None:
+        """In row slices of about SLICE_BYTES of prompt JSON: DuckDB works on 2,048-row vectors
+        of a temp table, and taking apart 2,048 whole prompts at once (tens of KB each, several
+        parsed copies in flight) would need gigabytes."""
+        con = self.con
+        rows, prompt_bytes = con.execute(
+            "SELECT count(*), coalesce(sum(coalesce(strlen(CAST(prompt_params AS VARCHAR)), 0) "
+            "+ coalesce(strlen(CAST(prompt_messages AS VARCHAR)), 0) "
+            "+ coalesce(strlen(CAST(prompt_system AS VARCHAR)), 0)), 0) FROM chunk_out"
+        ).fetchall()[0]
+        step = max(32, int(rows * SLICE_BYTES / prompt_bytes)) if prompt_bytes else max(rows, 1)
+        first = True
+        for start in range(0, max(rows, 1), step):
+            con.execute("CREATE OR REPLACE TEMP VIEW fp_slice AS SELECT * FROM chunk_out "
+                        f"WHERE rowid >= {int(start)} AND rowid < {int(start + step)}")
+            self._fingerprint_slice(replace=first)
+            first = False
+        self._embed_new()
+
+    def _fingerprint_slice(self, *, replace: bool) -> None:
         con = self.con
         con.execute(f"CREATE OR REPLACE TEMP TABLE fp_blocks AS {_sql('fingerprint_blocks.sql')}")
         new = con.execute(
@@ -125,8 +147,11 @@ class Fingerprinter:
                 "tokens": pa.array(counts, pa.int64())}))
             con.execute("INSERT INTO fp_block_tokens SELECT * FROM fp_new_counts")
             con.unregister("fp_new_counts")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS {_sql('fingerprint_requests.sql')}")
-        self._embed_new()
+        if replace:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS "
+                        f"{_sql('fingerprint_requests.sql')}")
+        else:
+            con.execute(f"INSERT INTO fp_out {_sql('fingerprint_requests.sql')}")
 
     def _embed_new(self) -> None:
         if self.embedder is None:

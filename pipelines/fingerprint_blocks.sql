@@ -1,5 +1,6 @@
 -- The prompt of every clean request in the chunk as blocks, in wire order: tools, system, then
--- each message. Reads chunk_out (canonical rows plus the adapter's transient prompt columns).
+-- each message. Reads fp_slice (a slice of chunk_out: canonical rows plus the adapter's
+-- transient prompt columns).
 -- One row per block; the text lives only in this temp table and is dropped after the chunk.
 with prompts as (
     select
@@ -15,7 +16,7 @@ with prompts as (
                 then [cast(json_object('role', 'user', 'content', prompt_messages ->> '$') as json)]
             else []::json[]
         end as messages
-    from chunk_out
+    from fp_slice
     where len(problems) = 0
         and (prompt_messages is not null or prompt_system is not null)
 ),

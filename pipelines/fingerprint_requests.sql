@@ -1,6 +1,6 @@
 -- One row per request that carried its prompt: the fingerprint columns of `requests`.
 -- Reads fp_blocks (fingerprint_blocks.sql), fp_block_tokens (tokenizer counts per distinct
--- block) and chunk_out (model, sampling parameters, response). Hashes are the upper 64 bits of
+-- block) and fp_slice (a slice of chunk_out: model, sampling parameters, response). Hashes are the upper 64 bits of
 -- MD5 (stable across DuckDB versions, unlike hash()).
 with counted as (
     select
@@ -68,17 +68,20 @@ raw_parameters as (
         -- Everything in the request body but the prompt (already in the blocks) and what does
         -- not change the answer: sampling parameters under any provider's spelling
         -- (max_tokens, maxOutputTokens, inferenceConfig, responseSchema, ...), functions,
-        -- previous_response_id / conversation (the Responses API's server-side history).
-        json_merge_patch(prompt_params, '{
-            "messages": null, "input": null, "instructions": null, "system": null,
-            "tools": null, "contents": null, "systemInstruction": null,
-            "system_instruction": null, "toolConfig": null, "model": null, "modelId": null,
-            "stream": null, "stream_options": null, "metadata": null, "user": null,
-            "store": null, "service_tier": null, "labels": null, "requestMetadata": null,
-            "safety_identifier": null, "prompt_cache_key": null, "anthropic_version": null,
-            "config": {"system_instruction": null, "tools": null, "labels": null}
-        }') as parameters_json
-    from chunk_out
+        -- previous_response_id / conversation (the Responses API's server-side history),
+        -- Bedrock's toolChoice; top-level keys sorted and numbers spelled one way.
+        llm_canonical_object(case when json_type(prompt_params) = 'OBJECT'
+            then json_merge_patch(prompt_params, '{
+                "messages": null, "input": null, "instructions": null, "system": null,
+                "tools": null, "contents": null, "systemInstruction": null,
+                "system_instruction": null, "toolConfig": {"tools": null}, "model": null,
+                "modelId": null, "stream": null, "stream_options": null, "metadata": null,
+                "user": null, "store": null, "service_tier": null, "labels": null,
+                "requestMetadata": null, "safety_identifier": null, "prompt_cache_key": null,
+                "anthropic_version": null,
+                "config": {"system_instruction": null, "tools": null, "labels": null}
+            }') end) as parameters_json
+    from fp_slice
     where len(problems) = 0
         and source_line in (select source_line from chained)
 ),

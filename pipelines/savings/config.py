@@ -90,7 +90,10 @@ def _section(cls, values: dict, name: str, path: Path):
         elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise SavingsConfigError(f"{path}: [{name}] {key} must be true or false")
-        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+        elif isinstance(default, int) and not isinstance(default, bool):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise SavingsConfigError(f"{path}: [{name}] {key} must be a whole number >= 0")
+        elif isinstance(default, float) or key == "default_threshold":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise SavingsConfigError(f"{path}: [{name}] {key} must be a number >= 0")
         out = replace(out, **{key: value})
@@ -119,6 +122,9 @@ def load(home_root: Path) -> SavingsConfig:
     if not thresholds or any(isinstance(t, bool) or not isinstance(t, (int, float))
                              or not 0 < t <= 1 for t in thresholds):
         raise SavingsConfigError(f"{path}: [semantic] thresholds must be numbers in (0, 1]")
+    chosen = config.semantic.default_threshold
+    if chosen is not None and not 0 < chosen <= 1:
+        raise SavingsConfigError(f"{path}: [semantic] default_threshold must be in (0, 1]")
     if config.cache.ttl_seconds <= 0:
         raise SavingsConfigError(f"{path}: [cache] ttl_seconds must be > 0")
     if config.semantic.neighbours < 1:

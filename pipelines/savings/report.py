@@ -19,13 +19,20 @@ def _table(con, title: str, query: str, params=None) -> str:
     return f"{title}\n{format_table(columns, rows)}"
 
 
-def headline(con: duckdb.DuckDBPyConnection) -> str:
+def headline(con: duckdb.DuckDBPyConnection, min_precision: float = 0.95) -> str:
     run = con.execute("SELECT * FROM savings_runs").fetchall()
     if not run:
         return "no savings simulation yet: run `llmcost savings`"
     (_, config, scope, ttl, capacity, threshold, embedder, tokenizer, requests, simulated,
      embedded, cost, simulated_cost) = run[0]
     share = (float(simulated_cost or 0) / float(cost)) if cost else 0.0
+    calibrated = con.execute(
+        "SELECT calibrated_precision FROM semantic_cache_sweep WHERE is_default LIMIT 1"
+    ).fetchall()
+    precision = calibrated[0][0] if calibrated else None
+    note = (f" (calibrated paraphrase precision {precision:.2f}: no threshold reaches the "
+            f"target set by min_precision, so the strictest is used)"
+            if precision is not None and precision < min_precision else "")
     parts = [
         f"What could have been saved (simulated over history; config: {config})",
         f"  {simulated:,} of {requests:,} requests logged their prompt and could be replayed "
@@ -33,7 +40,7 @@ def headline(con: duckdb.DuckDBPyConnection) -> str:
         f"({embedder or 'none'}); tokens counted with {tokenizer}.",
         f"  response caches: scope {scope}, TTL {ttl:,.0f} s, capacity "
         f"{'unlimited' if not capacity else f'{capacity:,}'}; semantic default threshold "
-        f"{threshold}.",
+        f"{threshold}{note}.",
         "",
         _table(con, "Headline: savings by strategy", """
             WITH by_strategy AS (

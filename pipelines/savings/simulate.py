@@ -134,10 +134,11 @@ def _default_threshold(cfg, calibration) -> float:
     return float(max(semantic.thresholds))
 
 
-def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, progress,
-              timings) -> tuple[list[dict], dict[str, np.ndarray], float]:
+def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, exact: dict,
+              progress, timings) -> tuple[list[dict], dict[str, np.ndarray], float]:
     """The threshold sweep for every scope, and per-request hits at the default threshold for
-    the configured scope."""
+    the configured scope. A semantic cache looks for the exact prompt first (`exact`: the
+    exact replay per scope), then for a similar question: its hits are the union."""
     cache = cfg.cache
     thresholds = sorted(set(cfg.semantic.thresholds))
     default = _default_threshold(cfg, calibration)
@@ -155,8 +156,8 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
     # Only a prompt that ends with the user's turn is a question: an agent step ending with a
     # tool result has its answer in that result, not in the (repeated) user question.
     asks = frame.column("ends_with_user").to_numpy(zero_copy_only=False)
-    eligible = (frame.column("is_cacheable").to_numpy(zero_copy_only=False) & has_text & short
-                & asks)
+    cacheable = frame.column("is_cacheable").to_numpy(zero_copy_only=False)
+    eligible = cacheable & has_text & short & asks
     ttl = cache.ttl_seconds
     capacity = cache.capacity or None
     sweep: list[dict] = []
@@ -172,24 +173,26 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
                                    "parameters_hash"])
         if progress:
             progress(f"semantic cache, scope {scope}: searching neighbours of "
-                     f"{int(eligible.sum()):,} prompts")
+                     f"{int(eligible.sum()):,} questions")
         candidates = semantic_candidates(t, partition, emb, eligible, ttl=ttl,
                                          k=cfg.semantic.neighbours)
         results = semantic_replay(t, partition, emb, eligible, candidates, thresholds,
                                   ttl=ttl, capacity=capacity)
         timings[f"semantic_{scope}"] = time.perf_counter() - started
+        exact_hit, exact_source = exact[scope].hit, exact[scope].source
         for threshold, result in results.items():
-            hit = result.hit
-            served = result.source[hit]
+            hit = exact_hit | result.hit
+            source = np.where(exact_hit, exact_source, result.source)
+            served = source[hit]
             known = (responses[hit] != 0) & (responses[served] != 0)
             matches = int((responses[hit][known] == responses[served][known]).sum())
             precision = (estimated_precision(calibration, threshold)
                          if calibration is not None else None)
             hits = int(hit.sum())
-            eligible_n = int(eligible.sum())
-            # A hit on the same normalised question is right whatever the embedder; only the
-            # others (paraphrases) carry the calibrated risk of being wrong.
-            identical = int((last_user[hit] == last_user[served]).sum())
+            eligible_n = int(cacheable.sum())
+            # An exact hit, or one on the same normalised question, is right whatever the
+            # embedder; only the others (paraphrases) carry the calibrated risk of being wrong.
+            identical = int((exact_hit[hit] | (last_user[hit] == last_user[served])).sum())
             similar = hits - identical
             wrong = None if precision is None else similar * (1 - precision)
             sweep.append({
@@ -213,7 +216,7 @@ def _semantic(frame: pa.Table, emb: np.ndarray, cfg, calibration, embedder, prog
                 "fallback_searches": result.fallbacks,
             })
             if scope == cache.scope and threshold == default:
-                default_hits = {"hit": hit, "source": result.source}
+                default_hits = {"hit": hit, "source": source}
     return sweep, default_hits, default
 
 
@@ -240,6 +243,7 @@ def _prefix_frame(con) -> pa.Table:
                 epoch(requests.occurred_at) AS t,
                 coalesce(requests.project, requests.api_key_hash, '') AS account,
                 requests.input_tokens, requests.cache_read_input_tokens,
+                requests.cache_creation_input_tokens,
                 requests.prompt_tokens_counted, requests.prompt_segments,
                 CAST(coalesce(requests.input_cost_usd, 0)
                      + coalesce(requests.cache_read_cost_usd, 0)
@@ -399,15 +403,17 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
     if progress:
         progress(f"savings: {frame.num_rows:,} requests with a logged prompt")
 
-    # Exact response cache, configured scope.
+    # Exact response cache, every scope (the configured one feeds cache_opportunities).
     started = time.perf_counter()
     t = frame.column("t").to_numpy()
     keys = frame.column("prompt_hash").to_numpy().astype(np.uint64)
     cacheable = frame.column("is_cacheable").to_numpy(zero_copy_only=False)
-    exact = exact_replay(t, frame.column(f"scope_{cfg.cache.scope}").to_numpy(), keys,
-                         cacheable, ttl=cfg.cache.ttl_seconds,
-                         capacity=cfg.cache.capacity or None)
-    timings["exact"] = time.perf_counter() - started
+    exact_by_scope = {
+        scope: exact_replay(t, frame.column(f"scope_{scope}").to_numpy(), keys, cacheable,
+                            ttl=cfg.cache.ttl_seconds, capacity=cfg.cache.capacity or None)
+        for scope in savings_config.SCOPES}
+    exact = exact_by_scope[cfg.cache.scope]
+    timings["exact"] = (time.perf_counter() - started) / len(exact_by_scope)
 
     # Semantic cache: sweep every scope, default threshold for cache_opportunities.
     emb, embedder = _embeddings(con, home, frame)
@@ -418,8 +424,8 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
             calibration = load_calibration(embedder)
         except CalibrationMissing:
             calibration = None
-    sweep, default_hits, default = _semantic(frame, emb, cfg, calibration, embedder, progress,
-                                             timings)
+    sweep, default_hits, default = _semantic(frame, emb, cfg, calibration, embedder,
+                                             exact_by_scope, progress, timings)
     result.default_threshold = default
     n = frame.num_rows
     semantic_hit = default_hits.get("hit", np.zeros(n, bool))

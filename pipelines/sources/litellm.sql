@@ -167,9 +167,10 @@ final AS (
         CAST(NULL AS JSON) AS prompt_system,
         CASE WHEN json_type(llm_unwrap_json(f.messages)) = 'ARRAY'
             THEN llm_unwrap_json(f.messages) END AS prompt_messages,
-        coalesce(json_extract(f.model_parameters, '$.tools'),
+        coalesce(json_extract(llm_unwrap_json(f.model_parameters), '$.tools'),
                  json_extract(llm_unwrap_json(f.proxy_server_request), '$.tools')) AS prompt_tools,
-        coalesce(f.model_parameters, llm_unwrap_json(f.proxy_server_request)) AS prompt_params,
+        coalesce(llm_unwrap_json(f.model_parameters), llm_unwrap_json(f.proxy_server_request))
+            AS prompt_params,
         json_extract_string(llm_unwrap_json(f.response), '$.choices[0].message.content')
             AS response_text,
         json_array_length(json_extract(llm_unwrap_json(f.response),

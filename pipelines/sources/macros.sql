@@ -148,24 +148,39 @@ CREATE OR REPLACE MACRO llm_bucket_tier_floor(thresholds, context_window) AS
 -- These use json_extract*, never the -> operators: inside a function argument DuckDB reads
 -- `m -> '$.x'` as a lambda.
 -- One block of a message's content as text: a string; a text block (OpenAI parts, Anthropic and
--- Bedrock blocks, Gemini parts {text}); an OTel part {type, content}. Any other block (image,
--- tool call, tool result with nested blocks) stands as its minified JSON, so it still changes
--- the hash and still counts tokens.
-CREATE OR REPLACE MACRO llm_block_text(b) AS CASE
+-- Bedrock blocks, Gemini parts {text}); an OTel part {type, content}. Images, audio and files
+-- become a short stand-in named by the hash of the block: their base64 text would count as
+-- ~100,000 "tokens" and swamp the prompt's token shares (the provider bills them by its own
+-- rules, and input_tokens already includes them). Any other block (tool call, ...) stands as
+-- its minified JSON, so it still changes the hash and still counts tokens.
+CREATE OR REPLACE MACRO llm_is_media(b) AS
+    json_extract_string(b, '$.type') IN ('image', 'image_url', 'input_image', 'document',
+        'input_file', 'file', 'input_audio', 'audio', 'blob', 'uri')
+    OR json_extract(b, '$.inlineData') IS NOT NULL OR json_extract(b, '$.inline_data') IS NOT NULL
+    OR json_extract(b, '$.image') IS NOT NULL OR json_extract(b, '$.document') IS NOT NULL;
+
+CREATE OR REPLACE MACRO llm_leaf_text(b) AS CASE
     WHEN json_type(b) = 'VARCHAR' THEN json_extract_string(b, '$')
+    WHEN llm_is_media(b) THEN '[' || coalesce(json_extract_string(b, '$.type'), 'media') || ' '
+        || md5(CAST(json(b) AS VARCHAR)) || ']'
     WHEN json_type(json_extract(b, '$.text')) = 'VARCHAR' THEN json_extract_string(b, '$.text')
     WHEN json_type(json_extract(b, '$.content')) = 'VARCHAR'
         THEN json_extract_string(b, '$.content')
-    -- Images, audio and files: a short stand-in named by the hash of the block. Their base64
-    -- text would count as ~100,000 "tokens" and swamp the prompt's token shares; the provider
-    -- bills them by its own rules and input_tokens already includes them.
-    WHEN json_extract_string(b, '$.type') IN ('image', 'image_url', 'input_image', 'document',
-            'input_file', 'file', 'input_audio', 'audio', 'blob', 'uri')
-        OR json_extract(b, '$.inlineData') IS NOT NULL OR json_extract(b, '$.inline_data') IS NOT NULL
-        OR json_extract(b, '$.image') IS NOT NULL OR json_extract(b, '$.document') IS NOT NULL
-        THEN '[' || coalesce(json_extract_string(b, '$.type'), 'media') || ' '
-            || md5(CAST(json(b) AS VARCHAR)) || ']'
     ELSE CAST(json(b) AS VARCHAR)
+END;
+
+-- A tool result holding blocks (Anthropic tool_result, Bedrock toolResult: screenshots, text)
+-- is read one level down, so its images are stand-ins too.
+CREATE OR REPLACE MACRO llm_block_text(b) AS CASE
+    WHEN json_type(coalesce(json_extract(b, '$.content'), json_extract(b, '$.toolResult.content')))
+            = 'ARRAY' AND (json_extract_string(b, '$.type') = 'tool_result'
+                           OR json_extract(b, '$.toolResult') IS NOT NULL)
+        THEN coalesce(json_extract_string(b, '$.tool_use_id'),
+                      json_extract_string(b, '$.toolResult.toolUseId'), '') || ': '
+            || array_to_string(list_transform(CAST(json_extract(coalesce(
+                json_extract(b, '$.content'), json_extract(b, '$.toolResult.content')), '$[*]')
+                AS JSON[]), lambda x: llm_leaf_text(x)), chr(10))
+    ELSE llm_leaf_text(b)
 END;
 
 CREATE OR REPLACE MACRO llm_blocks_text(blocks) AS array_to_string(
@@ -189,6 +204,17 @@ CREATE OR REPLACE MACRO llm_message_role(m) AS CASE
     WHEN lower(json_extract_string(m, '$.role')) IN ('system', 'developer') THEN 'system'
     WHEN lower(json_extract_string(m, '$.role')) IN ('assistant', 'model', 'ai') THEN 'assistant'
     WHEN lower(json_extract_string(m, '$.role')) IN ('tool', 'function', 'ipython') THEN 'tool'
+    -- Anthropic, Bedrock and Gemini send tool results in a user turn: made only of tool
+    -- results, it is a tool turn (the agent's step), not a question.
+    WHEN lower(json_extract_string(m, '$.role')) IN ('user', 'human')
+        AND json_type(coalesce(json_extract(m, '$.content'), json_extract(m, '$.parts'))) = 'ARRAY'
+        AND json_array_length(coalesce(json_extract(m, '$.content'), json_extract(m, '$.parts'))) > 0
+        AND list_bool_and(list_transform(CAST(json_extract(coalesce(json_extract(m, '$.content'),
+                json_extract(m, '$.parts')), '$[*]') AS JSON[]), lambda x:
+            coalesce(json_extract_string(x, '$.type') = 'tool_result', false)
+            OR json_extract(x, '$.toolResult') IS NOT NULL
+            OR json_extract(x, '$.functionResponse') IS NOT NULL))
+        THEN 'tool'
     WHEN lower(json_extract_string(m, '$.role')) IN ('user', 'human') THEN 'user'
     WHEN json_extract_string(m, '$.type') IN ('function_call', 'custom_tool_call') THEN 'assistant'
     WHEN json_extract_string(m, '$.type') IN ('function_call_output', 'custom_tool_call_output') THEN 'tool'
@@ -206,6 +232,19 @@ CREATE OR REPLACE MACRO llm_message_text(m) AS coalesce(
     CASE WHEN json_type(json_extract(m, '$.output')) = 'VARCHAR'
         THEN json_extract_string(m, '$.output') END,
     CAST(json(m) AS VARCHAR));
+
+-- A request's parameters as a canonical key: an object's top-level keys sorted, numbers
+-- written one way (0, 0.0 and 0e0 agree); NULL for anything that is not an object.
+CREATE OR REPLACE MACRO llm_canonical_object(j) AS CASE WHEN json_type(j) = 'OBJECT' THEN
+    '{' || array_to_string(list_transform(list_sort(json_keys(j)), lambda k:
+        to_json(k) || ':' || CASE
+            WHEN json_type(json_extract(j, '$."' || replace(k, '"', '\"') || '"'))
+                    IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+                THEN CAST(CAST(json_extract_string(j, '$."' || replace(k, '"', '\"') || '"')
+                          AS DOUBLE) AS VARCHAR)
+            ELSE CAST(json(json_extract(j, '$."' || replace(k, '"', '\"') || '"')) AS VARCHAR)
+        END), ',') || '}'
+END;
 
 -- A JSON value that may be a JSON-encoded string of JSON (LiteLLM SpendLogs columns) as JSON.
 CREATE OR REPLACE MACRO llm_unwrap_json(j) AS CASE

@@ -3,7 +3,7 @@
 -- prefix_rows (requests + prices + the caching rule in force + the replay's read/write tokens,
 -- in provider tokens, for four set-ups: TTL 5 minutes or 1 hour (Anthropic, Bedrock), with a
 -- breakpoint at the end of the static prefix only or also on the last message).
--- A request keeps at least the cache reads it really had (the simulation only adds caching);
+-- A request keeps its real caching where that read more than the set-up would;
 -- reads cost the price row's cache-read price (else input x read_multiplier); explicit caching
 -- pays the 5-minute / 1-hour write price (else input x write_multiplier / write_1h_multiplier);
 -- automatic and implicit caching (OpenAI, Gemini) write at the plain input price and have one
@@ -24,39 +24,46 @@ with base as (
 ),
 
 setups as (
+    -- Every request gets all four set-ups (a prefix must find its chosen one on every row):
+    -- where an option does not exist (no 1-hour TTL; automatic caching has no breakpoints to
+    -- place) the replay already fell back to the 5-minute / every-block figures.
     select *, '5m' as ttl, 'static prefix + last message' as breakpoints,
         read_tokens_5m_last as sim_read, write_tokens_5m_last as sim_write,
         write_price as setup_write_price
     from base
     union all
-    select *, '5m', 'static prefix',
-        read_tokens_5m_static, write_tokens_5m_static, write_price
-    from base where caching = 'explicit'
+    select *, '5m', 'static prefix', read_tokens_5m_static, write_tokens_5m_static, write_price
+    from base
     union all
-    select *, '1h', 'static prefix + last message',
-        read_tokens_1h_last, write_tokens_1h_last, write_1h_price
-    from base where write_1h_price is not null
+    select *, '1h', 'static prefix + last message', read_tokens_1h_last, write_tokens_1h_last,
+        coalesce(write_1h_price, write_price)
+    from base
     union all
-    select *, '1h', 'static prefix',
-        read_tokens_1h_static, write_tokens_1h_static, write_1h_price
-    from base where write_1h_price is not null
+    select *, '1h', 'static prefix', read_tokens_1h_static, write_tokens_1h_static,
+        coalesce(write_1h_price, write_price)
+    from base
 ),
 
 costed as (
+    -- Where the request really read more from the cache than the set-up would, it
+    -- keeps what really happened (its reads and the writes that made them), at its real cost.
     select
         *,
-        least(input_tokens, greatest(sim_read, cache_read_input_tokens)) as read_tokens,
-        least(sim_write, input_tokens - least(input_tokens,
-            greatest(sim_read, cache_read_input_tokens))) as write_tokens
+        cache_read_input_tokens > sim_read as keeps_actual,
+        case when cache_read_input_tokens > sim_read then cache_read_input_tokens
+            else least(input_tokens, sim_read) end as read_tokens,
+        case when cache_read_input_tokens > sim_read then cache_creation_input_tokens
+            else least(sim_write, input_tokens - least(input_tokens, sim_read)) end as write_tokens
     from setups
 ),
 
 priced as (
     select
         *,
-        read_tokens * read_price + write_tokens * setup_write_price
-            + (input_tokens - read_tokens - write_tokens) * input_usd_per_token
-            as simulated_input_cost_usd
+        case when keeps_actual then actual_input_cost_usd
+            else read_tokens * read_price + write_tokens * setup_write_price
+                + (input_tokens - read_tokens - write_tokens) * input_usd_per_token
+        end as simulated_input_cost_usd
     from costed
 ),
 

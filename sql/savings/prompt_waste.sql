@@ -3,9 +3,10 @@
 -- fix would save. Four kinds, disjoint parts of a prompt (so they never double count):
 --   static_system_prompt  leading tools + system blocks, resent on every call
 --                         fix: cache the static prefix (pay the cache-read price instead)
---   few_shot              example user/assistant turns after the system prompt that are
---                         followed by >= 3 different next turns in the feature (shared by
---                         different conversations, whether or not the log has session ids)
+--   few_shot              example user/assistant turns after the system prompt, sent by at
+--                         least half of the feature's requests and followed by >= 3
+--                         different next turns (shared by different conversations, whether or
+--                         not the log has session ids)
 --                         fix: move them into the cached prefix
 --   growing_history       conversation turns older than the last $keep_turns turns, resent on
 --                         every call
@@ -79,14 +80,28 @@ positioned as (
     from blocks
 ),
 
+feature_requests as (
+    select team, feature, count(*) as requests
+    from requests_in_scope
+    group by team, feature
+),
+
 shared_examples as (
-    -- A prefix ending on an assistant turn that different conversations continue differently:
-    -- one conversation's own history is always continued the same way.
-    select team, feature, block.chain_hash as chain_hash
+    -- A prefix ending on an assistant turn that different conversations continue differently
+    -- (one conversation's own history is always continued the same way), and that most of the
+    -- feature's requests send: a popular first question answered alike in a few chats is not
+    -- a few-shot block.
+    select positioned.team, positioned.feature, positioned.block.chain_hash as chain_hash
     from positioned
-    where not is_static and block.kind = 'assistant' and block_position < block_count
-    group by team, feature, block.chain_hash
-    having count(distinct next_chain_hash) >= 3
+    inner join feature_requests
+        on feature_requests.team = positioned.team
+        and feature_requests.feature = positioned.feature
+    where not positioned.is_static and positioned.block.kind = 'assistant'
+        and positioned.block_position < positioned.block_count
+    group by positioned.team, positioned.feature, positioned.block.chain_hash,
+        feature_requests.requests
+    having count(distinct positioned.next_chain_hash) >= 3
+        and count(*) >= 0.5 * feature_requests.requests
 ),
 
 few_shot_end as (
