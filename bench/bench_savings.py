@@ -199,7 +199,7 @@ def main() -> int:
     print(f"requests: {args.requests:,}  cpus: {os.cpu_count()}  setup {setup:.1f}s")
     print(f"embedding: {figures['distinct_texts']:,} distinct last-user texts in "
           f"{figures['embed_s']:.1f}s = {figures['embed_per_s']:,.0f} prompts/s")
-    rows = [("exact-match replay", s["exact"], 30.0),
+    rows = [("exact-match replay (one scope)", s["exact"], 30.0),
             ("semantic: neighbours + 9-threshold replay x 3 scopes", semantic, None),
             ("embedding + semantic sweep", semantic + figures["embed_s"], 1200.0),
             ("prompt-cache replay", s.get("prompt_cache", 0.0), None),
