@@ -164,6 +164,9 @@ def build_home(root: Path, n: int, embedder_name: str | None) -> tuple[Home, dic
         "prompt_hash": pa.array(hashes[ends] ^ model.astype(np.uint64)),
         "last_user_hash": pa.array(text_hash[question]),
         "system_prompt_hash": pa.array(hashes[starts]),
+        "prefix_hash": pa.array(hashes[ends - 1]),
+        "parameters_hash": pa.array(np.where(rng.random(n) < 0.9, 1, 2).astype(np.uint64)),
+        "last_user_tokens": pa.array(user_tokens + 4),
         "response_hash": pa.array(question.astype(np.uint64) * np.uint64(97) + model.astype(
             np.uint64)),
         "prompt_segments": segments,
@@ -176,6 +179,7 @@ def build_home(root: Path, n: int, embedder_name: str | None) -> tuple[Home, dic
             CAST(occurred_at AS DATE) AS usage_date, 'success' AS status, true AS is_priced,
             false AS is_gateway_cache_hit, false AS is_streaming, false AS has_tool_calls,
             NULL::VARCHAR AS project, NULL::VARCHAR AS api_key_hash,
+            0::BIGINT AS cache_creation_input_tokens,
             0.0 AS cache_read_cost_usd, 0.0 AS cache_write_cost_usd
         FROM bench_requests""")
     con.close()
