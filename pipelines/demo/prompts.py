@@ -254,8 +254,8 @@ def _make_diff(path: str, variant: int) -> str:
         elif stripped and r < 0.18:
             indent = line[: len(line) - len(line.lstrip())]
             body.append(" " + line)
-            body.append(f"+{indent}{comment} TODO({rng.choice(C.FIRST_NAMES).lower()}): "
-                        "handle the empty case")
+            body.append(f"+{indent}{comment} NOTE({rng.choice(C.FIRST_NAMES).lower()}): "
+                        "the empty case is handled by the caller")
             added += 1
         elif stripped and r < 0.22:
             body.append("-" + line)
