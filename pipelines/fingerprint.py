@@ -200,9 +200,6 @@ class Fingerprinter:
                 AND fp_out.source_item = chunk_out.source_item
             WHERE len(chunk_out.problems) = 0"""
 
-    def embeddings_count(self) -> int:
-        return self.con.execute("SELECT count(*) FROM fp_embeddings").fetchall()[0][0]
-
     def close(self) -> None:
         for table in ("fp_block_tokens", "fp_embeddings", "fp_blocks", "fp_out"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -62,7 +62,7 @@ def _candidates_frame(con, cfg: savings_config.SavingsConfig) -> pa.Table:
             epoch(occurred_at) AS t,
             CAST(cost_usd AS DOUBLE) AS cost_usd,
             coalesce(latency_ms, 0) AS latency_ms,
-            prompt_hash, system_prompt_hash, prefix_hash,
+            prompt_hash, prefix_hash,
             -- 0 = none: numpy would turn a nullable uint64 into float64 and lose bits.
             coalesce(last_user_hash, 0) AS last_user_hash,
             coalesce(response_hash, 0) AS response_hash,
@@ -260,24 +260,13 @@ def _prefix_frame(con) -> pa.Table:
                 AND NOT requests.is_gateway_cache_hit AND prices.input_usd_per_mtok IS NOT NULL
         ),
         ruled AS (
-            SELECT
-                candidates.*,
-                rules.rule_id, rules.caching, rules.min_cacheable_tokens, rules.read_multiplier,
-                rules.write_multiplier, rules.write_1h_multiplier, rules.ttl_seconds,
-                rules.refresh_on_hit,
-                rules.increment_min_tokens, rules.increment_step_tokens,
-                row_number() OVER (
-                    PARTITION BY candidates.source, candidates.request_id
-                    ORDER BY length(rules.model_pattern) DESC, rules.effective_from DESC
-                ) AS rule_rank
+            SELECT candidates.*, rules.* EXCLUDE (source, request_id)
             FROM candidates
-            JOIN prompt_cache_rules AS rules
-                ON rules.provider = candidates.provider
-                AND candidates.model LIKE rules.model_pattern
-                AND candidates.usage_date >= rules.effective_from
-                AND (rules.effective_to IS NULL OR candidates.usage_date < rules.effective_to)
+            JOIN request_cache_rules AS rules
+                ON rules.source = candidates.source
+                AND rules.request_id = candidates.request_id
         )
-        SELECT * EXCLUDE (rule_rank) FROM ruled WHERE rule_rank = 1
+        SELECT * FROM ruled
         ORDER BY t, source, request_id
     """).to_arrow_table()
 
@@ -395,6 +384,8 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
     result = SavingsResult()
     timings = result.seconds
     con.register("prompt_cache_rules", cache_rules.load(home))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE request_cache_rules AS "
+                f"{_sql('request_cache_rules')}")
 
     started = time.perf_counter()
     frame = _candidates_frame(con, cfg)

@@ -36,11 +36,9 @@ with requests_in_scope as (
         rules.min_cacheable_tokens
     from requests
     inner join prices on prices.price_id = requests.price_id
-    left join prompt_cache_rules as rules
-        on rules.provider = requests.provider
-        and requests.model like rules.model_pattern
-        and requests.usage_date >= rules.effective_from
-        and (rules.effective_to is null or requests.usage_date < rules.effective_to)
+    left join request_cache_rules as rules
+        on rules.source = requests.source
+        and rules.request_id = requests.request_id
     where requests.prompt_segments is not null
         and requests.prompt_tokens_counted > 0
         and requests.input_tokens > 0
@@ -48,11 +46,6 @@ with requests_in_scope as (
         and requests.status = 'success'
         and not requests.is_gateway_cache_hit
         and prices.input_usd_per_mtok is not null
-    -- The most specific rule (as the prompt-cache replay picks it).
-    qualify row_number() over (
-        partition by requests.source, requests.request_id
-        order by length(rules.model_pattern) desc nulls last, rules.effective_from desc
-    ) = 1
 ),
 
 blocks as (
