@@ -9,7 +9,6 @@ no-op; records already in the lake under another file are counted as duplicates.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import secrets
@@ -21,13 +20,14 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import db, fingerprint, landing_guard, schema
+from pipelines import db, fingerprint, landing_guard, records, schema
 from pipelines.detect import UndetectedFormat, detect
 from pipelines.lake import INGEST_RUNS, PROMPT_EMBEDDINGS, QUARANTINE, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import Home
 from pipelines.records import RAW_SCHEMA, iter_raw_chunks
 from pipelines.sources import SOURCES, get_source
+from pipelines.sources.base import Source
 
 EXCERPT_CHARS = 300
 
@@ -69,6 +69,19 @@ CREATE OR REPLACE TEMP VIEW records AS
 SELECT source_line, raw, raw AS doc FROM raw_arrow
 WHERE {LOOKS_LIKE_OBJECT} AND json_valid(raw)
 """
+# The direct path (Ingestor._load_direct): DuckDB reads a whole JSONL file itself, on every
+# core, for adapters that give one row per record in order (Source.one_row_per_record). It
+# has no line numbers: the rows are numbered afterwards by their position, which is only
+# right if every line became exactly one row - anything else (a blank line, malformed JSON,
+# a line that is not an object, invalid UTF-8, a line over 16 MB) fails the statement or the
+# row count, and the file goes through the chunked path, which explains each record.
+DIRECT_RECORDS_VIEW = """
+CREATE OR REPLACE TEMP VIEW records AS
+SELECT CASE WHEN starts_with(CAST(json AS VARCHAR), '{{') THEN CAST(0 AS BIGINT)
+            ELSE error('a record is not a JSON object') END AS source_line,
+       CAST(json AS VARCHAR) AS raw, CAST(json AS VARCHAR) AS doc
+FROM read_json_objects('{path}', format = 'newline_delimited')
+"""
 
 
 @dataclass
@@ -86,12 +99,22 @@ class FileResult:
     note: str = ""
 
 
-def file_sha256(path: Path) -> str:
+def file_digest(path: Path) -> tuple[str, int]:
+    """The file's sha256 and its number of lines (a last line without a newline counts), in
+    one pass over the bytes."""
     digest = hashlib.sha256()
+    lines = 0
+    last = b"\n"
     with open(path, "rb") as handle:
         while block := handle.read(8 * 1024 * 1024):
             digest.update(block)
-    return digest.hexdigest()
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return digest.hexdigest(), lines + (last != b"\n")
+
+
+def file_sha256(path: Path) -> str:
+    return file_digest(path)[0]
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path | landing_guard.Refused]:
@@ -148,13 +171,13 @@ class Ingestor:
 
     def ingest(self, path: Path, source_name: str, *, force: bool = False,
                progress: Progress | None = None) -> FileResult:
-        sha = file_sha256(path)
+        sha, lines = file_digest(path)
         if sha in self._known and not force:
             return FileResult(str(path), source_name, sha, "skipped",
                               note=f"already ingested (same content as {self._known[sha]})")
         run_id = new_run_id(sha)
         try:
-            result = self._ingest_file(path, source_name, sha, run_id, progress)
+            result = self._ingest_file(path, source_name, sha, run_id, progress, lines)
         except BaseException:
             self.lake.discard_staging(run_id)
             raise
@@ -164,7 +187,7 @@ class Ingestor:
     # -- one file -------------------------------------------------------------------------
 
     def _ingest_file(self, path: Path, source_name: str, sha: str, run_id: str,
-                     progress: Progress | None) -> FileResult:
+                     progress: Progress | None, lines: int = 0) -> FileResult:
         source = get_source(source_name)
         con = self.con
         ingested_at = datetime.now(UTC)
@@ -177,10 +200,8 @@ class Ingestor:
             "request_id VARCHAR, "
             "reason_code VARCHAR, reason VARCHAR, excerpt VARCHAR)"
         )
-        chunks = iter_raw_chunks(path)
-        first = next(chunks, None)
         # The views bind to the name raw_arrow; each chunk is registered under it in turn.
-        con.register("raw_arrow", first.table if first else RAW_SCHEMA.empty_table())
+        con.register("raw_arrow", RAW_SCHEMA.empty_table())
         con.execute(RECORDS_VIEW)
         con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
         returned = {row[0] for row in con.execute("DESCRIBE adapter_output").fetchall()}
@@ -201,39 +222,12 @@ class Ingestor:
         if source.table == "requests":
             params["key_salt"] = self.home.key_salt()
         fingerprints = fingerprint.Fingerprinter(con) if source.table == "requests" else None
-        malformed_explained = 0
-        for chunk_no, chunk in enumerate(itertools.chain([first] if first else [], chunks),
-                                         start=1):
-            con.register("raw_arrow", chunk.table)
-            validated = False
-            try:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
-            except duckdb.Error:
-                validated = True
-                con.execute(VALIDATED_RECORDS_VIEW)
-                con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
-                con.execute(RECORDS_VIEW)
-            con.execute(
-                "INSERT INTO rejects "
-                f"SELECT chunk_out.source_line, chunk_out.source_item, chunk_out.{key}, "
-                "       chunk_out.problems[1].code, "
-                "       array_to_string(list_transform(chunk_out.problems, lambda p: p.reason), "
-                "                       '; '), "
-                "       nullif(llm_redact(left(raw_arrow.raw, ?)), '') "
-                "FROM chunk_out JOIN raw_arrow ON raw_arrow.source_line = chunk_out.source_line "
-                "WHERE len(chunk_out.problems) > 0",
-                [excerpt_chars()],
-            )
-            if fingerprints:
-                fingerprints.fingerprint_chunk()
-                con.execute(f"INSERT INTO batch BY NAME {fingerprints.select_clean_rows()}")
-            else:
-                con.execute(
-                    "INSERT INTO batch SELECT * EXCLUDE (problems) FROM chunk_out "
-                    "WHERE len(problems) = 0")
-            malformed_explained = self._reject_unparsable(malformed_explained, validated)
+        if self._load_direct(path, source, canonical, params, lines):
+            self._take_chunk(key, fingerprints, excerpts=False)
             if progress:
-                progress(f"{path.name}: chunk {chunk_no}, {chunk.table.num_rows:,} records")
+                progress(f"{path.name}: {lines:,} records, read by DuckDB in one pass")
+        else:
+            self._load_chunks(path, canonical, params, key, fingerprints, progress)
         con.execute("DROP TABLE IF EXISTS chunk_out")
 
         duplicates = self._mark_duplicates(source.name, source.table)
@@ -247,6 +241,83 @@ class Ingestor:
         finally:
             if fingerprints:
                 fingerprints.close()
+
+    def _load_direct(self, path: Path, source: Source, canonical: str, params: dict,
+                     lines: int) -> bool:
+        """The whole file -> chunk_out in one statement, DuckDB reading the JSONL itself;
+        False (nothing kept) when the file must take the chunked path instead. Quarantine
+        excerpts need each record's text next to its row, so they turn the direct path off."""
+        if not (source.one_row_per_record and lines and excerpt_chars() == 0
+                and path.suffix != ".gz" and records.layout(path) == "lines"):
+            return False
+        con = self.con
+        con.execute(DIRECT_RECORDS_VIEW.format(path=_sql_path(path)))
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
+            rows, first, last = con.execute(
+                "SELECT count(*), min(rowid), max(rowid) FROM chunk_out").fetchall()[0]
+            # DuckDB keeps insertion order (preserve_insertion_order, on by default), so row
+            # k of chunk_out came from the k-th non-blank line; with no blank line that is
+            # line k + 1.
+            if (rows, first, last) != (lines, 0, lines - 1):
+                con.execute("DROP TABLE chunk_out")
+                return False
+            con.execute("UPDATE chunk_out SET source_line = rowid + 1")
+            return True
+        except duckdb.Error:
+            con.execute("DROP TABLE IF EXISTS chunk_out")
+            return False
+        finally:
+            con.execute(RECORDS_VIEW)
+
+    def _load_chunks(self, path: Path, canonical: str, params: dict, key: str,
+                     fingerprints: fingerprint.Fingerprinter | None,
+                     progress: Progress | None) -> None:
+        """The file in bounded chunks of records split in Python, each with its line number,
+        so that every record that cannot be read is quarantined with its own reason."""
+        con = self.con
+        malformed_explained = 0
+        for chunk_no, chunk in enumerate(iter_raw_chunks(path), start=1):
+            con.register("raw_arrow", chunk.table)
+            validated = False
+            try:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
+            except duckdb.Error:
+                validated = True
+                con.execute(VALIDATED_RECORDS_VIEW)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
+                con.execute(RECORDS_VIEW)
+            self._take_chunk(key, fingerprints, excerpts=True)
+            malformed_explained = self._reject_unparsable(malformed_explained, validated)
+            if progress:
+                progress(f"{path.name}: chunk {chunk_no}, {chunk.table.num_rows:,} records")
+
+    def _take_chunk(self, key: str, fingerprints: fingerprint.Fingerprinter | None, *,
+                    excerpts: bool) -> None:
+        """chunk_out's rejected rows -> rejects, its clean rows (fingerprinted) -> batch."""
+        con = self.con
+        chars = excerpt_chars() if excerpts else 0
+        excerpt = "nullif(llm_redact(left(raw_arrow.raw, ?)), '')" if chars else "NULL"
+        joined = ("JOIN raw_arrow ON raw_arrow.source_line = chunk_out.source_line "
+                  if chars else "")
+        con.execute(
+            "INSERT INTO rejects "
+            f"SELECT chunk_out.source_line, chunk_out.source_item, chunk_out.{key}, "
+            "       chunk_out.problems[1].code, "
+            "       array_to_string(list_transform(chunk_out.problems, lambda p: p.reason), "
+            "                       '; '), "
+            f"      {excerpt} "
+            f"FROM chunk_out {joined}"
+            "WHERE len(chunk_out.problems) > 0",
+            [chars] if chars else [],
+        )
+        if fingerprints:
+            fingerprints.fingerprint_chunk()
+            con.execute(f"INSERT INTO batch BY NAME {fingerprints.select_clean_rows()}")
+        else:
+            con.execute(
+                "INSERT INTO batch SELECT * EXCLUDE (problems) FROM chunk_out "
+                "WHERE len(problems) = 0")
 
     def _reject_unparsable(self, explained: int, validated: bool) -> int:
         """Quarantine records of the current chunk that are not a JSON object, with the parser's

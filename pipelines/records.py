@@ -57,7 +57,7 @@ def open_binary(path: Path) -> io.BufferedIOBase:
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 
 
-def _layout(path: Path) -> str:
+def layout(path: Path) -> str:
     """'array', 'document' or 'lines', decided from the content, not the file name.
 
     A file whose first record does not parse on its own line is either one pretty-printed
@@ -273,13 +273,13 @@ def _iter_json_document(path: Path, layout: str) -> Iterator[RawChunk]:
 def iter_raw_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawChunk]:
     """Yield the records of ``path`` as Arrow tables (source_line, raw, read_error), each cut
     into record batches (zero-copy slices) so DuckDB scans a chunk on every core."""
-    layout = _layout(path)
-    if layout == "lines":
+    shape = layout(path)
+    if shape == "lines":
         chunks = _iter_lines(path, chunk_bytes)
-    elif layout == "csv":
+    elif shape == "csv":
         chunks = _iter_csv(path)
     else:
-        chunks = _iter_json_document(path, layout)
+        chunks = _iter_json_document(path, shape)
     for chunk in chunks:
         rows = chunk.table.num_rows
         average = chunk.table.column("raw").nbytes / rows if rows else 1

@@ -23,4 +23,5 @@ SOURCE = Source(
     description="Anthropic SDK captures: Messages bodies in the capture envelope",
     formats="JSONL (one capture envelope per line), JSON array, or one JSON document",
     signature=signature,
+    one_row_per_record=True,
 )

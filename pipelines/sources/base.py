@@ -19,6 +19,10 @@ class Source:
     formats: str
     signature: Signature
     table: str = "requests"
+    # The adapter is a pure projection of `records` (no filter, union, join or unnest): each
+    # record gives exactly one row, in order. Ingest may then let DuckDB read a JSONL file
+    # itself, in parallel, and number the rows afterwards (pipelines/ingest.py, direct path).
+    one_row_per_record: bool = False
 
     @property
     def sql_path(self) -> Path:

@@ -20,4 +20,5 @@ SOURCE = Source(
     "the capture envelope",
     formats="JSONL (one body or capture envelope per line), JSON array, or one JSON document",
     signature=signature,
+    one_row_per_record=True,
 )

@@ -23,4 +23,5 @@ SOURCE = Source(
     formats="JSONL or JSON array of HeliconeRequest records; CSV with the export CLI's header "
             "(response_id,response_created_at,...,latency,cost)",
     signature=signature,
+    one_row_per_record=True,
 )

@@ -15,4 +15,5 @@ SOURCE = Source(
     description="LiteLLM proxy spend logs: SpendLogs rows or StandardLoggingPayload callbacks",
     formats="JSONL or JSON array; metadata/request_tags as JSON strings or objects",
     signature=signature,
+    one_row_per_record=True,
 )

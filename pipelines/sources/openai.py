@@ -25,4 +25,5 @@ SOURCE = Source(
     description="OpenAI SDK captures: Chat Completions or Responses bodies, bare or in an envelope",
     formats="JSONL (one body or capture envelope per line), JSON array, or one JSON document",
     signature=signature,
+    one_row_per_record=True,
 )

@@ -18,4 +18,5 @@ SOURCE = Source(
     formats="JSONL (one log per line) or JSON array; request.body/response.body nested or "
             "flattened with a dot in the key",
     signature=signature,
+    one_row_per_record=True,
 )
