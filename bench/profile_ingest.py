@@ -1,11 +1,13 @@
 """Where does ingest time go? Phase breakdown of one ``Ingestor.ingest`` call.
 
-    .venv/bin/python bench/profile_ingest.py [--records 200000] [--chunk-mb 32] [--threads N]
+    .venv/bin/python bench/profile_ingest.py [--records 200000] [--threads N]
+                                             [--chunked [--chunk-mb 32]]
 
 Wraps the ingest connection so every SQL statement is timed (grouped by its first words), and
-times the Python-side phases (sha256, splitting the file into Arrow chunks). ``--chunk-mb``
-overrides ``pipelines.records.CHUNK_BYTES`` for this process only, to test whether bigger
-chunks let DuckDB use more than one core. Nothing outside bench/ is modified.
+times the Python-side phases (sha256 + line count; splitting the file into Arrow chunks, on the
+chunked path only). ``--chunked`` turns the direct path off (DuckDB reading the JSONL file
+itself), to compare the two; ``--chunk-mb`` then overrides ``pipelines.records.CHUNK_BYTES``
+for this process only. Nothing outside bench/ is modified.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--chunk-mb", type=float, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--chunked", action="store_true",
+                        help="turn the direct path off: the file goes through Python chunks")
     args = parser.parse_args()
 
     path = OUT / f"litellm_spend_logs_{args.records}.jsonl"
@@ -75,17 +79,19 @@ def main() -> None:
             totals["python: iter_raw_chunks (split lines -> Arrow)"] += time.perf_counter() - start
             yield chunk
 
-    original_sha = ingest_mod.file_sha256
+    original_digest = ingest_mod.file_digest
 
-    def timed_sha(p):
+    def timed_digest(p):
         start = time.perf_counter()
-        digest = original_sha(p)
-        totals["python: file_sha256"] += time.perf_counter() - start
+        digest = original_digest(p)
+        totals["python: file_digest (sha256 + line count)"] += time.perf_counter() - start
         return digest
 
     ingest_mod.iter_raw_chunks = timed_chunks
-    ingest_mod.file_sha256 = timed_sha
+    ingest_mod.file_digest = timed_digest
 
+    if args.chunked:
+        ingest_mod.Ingestor._load_direct = lambda self, *a: False
     home_dir = OUT / "profile_home"
     shutil.rmtree(home_dir, ignore_errors=True)
     ingestor = ingest_mod.Ingestor(Home(home_dir))
@@ -104,8 +110,9 @@ def main() -> None:
     shutil.rmtree(home_dir, ignore_errors=True)
 
     print(f"{path.name}: {result.records_loaded:,} loaded, wall {wall:.2f}s, "
-          f"CPU {cpu:.2f}s ({cpu / wall:.0%} of one core), chunk "
-          f"{args.chunk_mb or records_mod.CHUNK_BYTES / 2**20:g} MB")
+          f"CPU {cpu:.2f}s ({cpu / wall:.0%} of one core), "
+          + (f"chunked path, chunk {args.chunk_mb or records_mod.CHUNK_BYTES / 2**20:g} MB"
+             if args.chunked else "direct path unless the file needs chunks"))
     for label, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
         if seconds >= 0.005:
             print(f"  {seconds:7.2f}s {seconds / wall:6.1%}  {label}")
