@@ -10,9 +10,17 @@ child around the measured call; peak RSS of that child from os.wait4):
 - baseline_cols: the top-level fields the LiteLLM adapter reads, all materialised (aggregated),
                  so DuckDB cannot skip parsing them; a fairer but less standard baseline
 - ingest:        pipelines.ingest.ingest_paths([file], Home(<fresh temp home>), source='litellm')
+                 (the direct path: DuckDB reads the JSONL itself; see pipelines/ingest.py)
+- write floor:   DuckDB writing the ingest's own output again - the rows it just put in the
+                 lake, already in a temp table (loading them is not timed) - with the lake's
+                 COPY (zstd Parquet partitioned by day): the part of any ingest no parser speed
+                 can remove
+- ingest_chunked (--also-chunked): the same ingest with the direct path turned off (records
+                 split into Arrow chunks in Python), the path files with blank or broken lines
+                 take
 
 The headline ratio is ingest / baseline (target <= 3.0x). Peak RSS should stay roughly flat
-as N triples: ingest works in bounded chunks. Results go to bench/out/bench_ingest.json.
+as N triples (DuckDB spills past its memory_limit). Results go to bench/out/bench_ingest.json.
 """
 
 from __future__ import annotations
@@ -23,7 +31,6 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +40,11 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
+sys.path.insert(0, str(BENCH))
+
+from childproc import run_child as _run_child  # noqa: E402
+from childproc import warm  # noqa: E402
+
 TARGET_RATIO = 3.0
 
 # Top-level fields the LiteLLM adapter (pipelines/sources/litellm.sql) reads from a SpendLogs
@@ -76,11 +88,13 @@ def child_baseline(path: Path, columns: bool) -> dict:
     return {"seconds": seconds, "rows": row[0], "sql": sql}
 
 
-def child_ingest(path: Path, home_dir: Path) -> dict:
+def child_ingest(path: Path, home_dir: Path, chunked: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
-    from pipelines.ingest import ingest_paths
+    from pipelines.ingest import Ingestor, ingest_paths
     from pipelines.paths import Home
 
+    if chunked:
+        Ingestor._load_direct = lambda self, *args: False
     start = time.perf_counter()
     results = ingest_paths([path], Home(home_dir), source="litellm")
     seconds = time.perf_counter() - start
@@ -89,6 +103,26 @@ def child_ingest(path: Path, home_dir: Path) -> dict:
             "records_loaded": result.records_loaded,
             "records_duplicate": result.records_duplicate,
             "records_quarantined": result.records_quarantined}
+
+
+def child_write_floor(home_dir: Path) -> dict:
+    """Time only the lake's Parquet write of rows the ingest already produced."""
+    import duckdb
+
+    files = sorted(str(p) for p in (home_dir / "lake" / "requests").rglob("*.parquet"))
+    con = duckdb.connect(config={"memory_limit": "2GB"})
+    con.execute("CREATE TEMP TABLE batch AS SELECT * FROM read_parquet(?)", [files])
+    rows = con.execute("SELECT count(*) FROM batch").fetchall()[0][0]
+    target = Path(tempfile.mkdtemp(prefix="write_floor_", dir=OUT))
+    try:
+        start = time.perf_counter()
+        con.execute(f"COPY batch TO '{_sql_path(target)}' (FORMAT parquet, "
+                    "PARTITION_BY (usage_date), COMPRESSION zstd, OVERWRITE_OR_IGNORE)")
+        seconds = time.perf_counter() - start
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    con.close()
+    return {"seconds": seconds, "rows": rows}
 
 
 def child_generate(path: Path, records: int) -> dict:
@@ -101,30 +135,12 @@ def child_generate(path: Path, records: int) -> dict:
 
 
 def run_child(step: str, *args: str) -> dict:
-    """Run one step in a fresh interpreter; returns its JSON plus peak RSS and outer wall.
-
-    Linux carries the parent's RSS high-water mark over fork+exec into the child's ru_maxrss,
-    so the parent must stay small: it only orchestrates, every heavy step is a child."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", step, *args]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=ROOT)
-    stdout = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    outer = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"child {step} failed with exit code {proc.returncode}")
-    result = json.loads(stdout.decode().strip().splitlines()[-1])
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux: KiB
-    result["outer_wall_seconds"] = outer
-    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # whole child, imports included
-    result["loadavg_1m_after"] = os.getloadavg()[0]
-    return result
+    return _run_child(Path(__file__).resolve(), step, *args)
 
 
 # -- parent -----------------------------------------------------------------------------------
 
-def bench_one(records: int, keep: bool) -> dict:
+def bench_one(records: int, keep: bool, also_chunked: bool = False) -> dict:
     path = data_path(records)
     if path.exists():
         print(f"  reusing {path.relative_to(ROOT)}", flush=True)
@@ -134,10 +150,7 @@ def bench_one(records: int, keep: bool) -> dict:
               "(not measured)", flush=True)
     file_mb = path.stat().st_size / 1e6
 
-    # Warm the page cache so neither side pays for the first read from disk.
-    with open(path, "rb") as handle:
-        while handle.read(8 * 1024 * 1024):
-            pass
+    warm(path)  # so neither side pays for the first read from disk
 
     baseline = run_child("baseline", str(path))
     print(f"  baseline count(*)      {baseline['seconds']:7.2f}s", flush=True)
@@ -146,14 +159,25 @@ def bench_one(records: int, keep: bool) -> dict:
     home_dir = Path(tempfile.mkdtemp(prefix="ingest_home_", dir=OUT))
     try:
         ingest = run_child("ingest", str(path), str(home_dir))
+        print(f"  ingest                 {ingest['seconds']:7.2f}s", flush=True)
+        write_floor = run_child("write_floor", str(home_dir))
+        print(f"  write floor            {write_floor['seconds']:7.2f}s", flush=True)
     finally:
         shutil.rmtree(home_dir, ignore_errors=True)
-    print(f"  ingest                 {ingest['seconds']:7.2f}s", flush=True)
+    chunked = None
+    if also_chunked:
+        home_dir = Path(tempfile.mkdtemp(prefix="ingest_home_", dir=OUT))
+        try:
+            chunked = run_child("ingest_chunked", str(path), str(home_dir))
+        finally:
+            shutil.rmtree(home_dir, ignore_errors=True)
+        print(f"  ingest, chunked path   {chunked['seconds']:7.2f}s", flush=True)
     if not keep:
         path.unlink()
 
     ok = (baseline["rows"] == records and baseline_cols["rows"] == records
-          and ingest["records_loaded"] == records and ingest["records_read"] == records)
+          and ingest["records_loaded"] == records and ingest["records_read"] == records
+          and write_floor["rows"] == records)
     return {
         "records": records,
         "file_mb": round(file_mb, 1),
@@ -161,7 +185,11 @@ def bench_one(records: int, keep: bool) -> dict:
         "baseline": baseline,
         "baseline_cols": baseline_cols,
         "ingest": ingest,
+        "write_floor": write_floor,
+        "ingest_chunked": chunked,
         "ratio": ingest["seconds"] / baseline["seconds"],
+        "write_floor_ratio": write_floor["seconds"] / baseline["seconds"],
+        "ratio_chunked": chunked["seconds"] / baseline["seconds"] if chunked else None,
         "ratio_vs_cols": ingest["seconds"] / baseline_cols["seconds"],
         "ingest_records_per_s": records / ingest["seconds"],
         "ingest_mb_per_s": file_mb / ingest["seconds"],
@@ -171,14 +199,16 @@ def bench_one(records: int, keep: bool) -> dict:
 
 def print_table(rows: list[dict]) -> None:
     header = (f"{'records':>10} {'file MB':>8} {'count s':>8} {'cols s':>7} {'ingest s':>9} "
-              f"{'ratio':>7} {'vs cols':>8} {'ingest RSS MB':>14} {'base RSS MB':>12} "
-              f"{'loaded==N':>10}")
+              f"{'ratio':>7} {'vs cols':>8} {'write s':>8} {'write x':>8} {'chunked x':>10} "
+              f"{'ingest RSS MB':>14} {'base RSS MB':>12} {'loaded==N':>10}")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['records']:>10,} {r['file_mb']:>8.0f} {r['baseline']['seconds']:>8.2f} "
               f"{r['baseline_cols']['seconds']:>7.2f} {r['ingest']['seconds']:>9.2f} "
               f"{r['ratio']:>6.1f}x {r['ratio_vs_cols']:>7.1f}x "
+              f"{r['write_floor']['seconds']:>8.2f} {r['write_floor_ratio']:>7.1f}x "
+              f"{(format(r['ratio_chunked'], '.1f') + 'x') if r['ratio_chunked'] else '-':>10} "
               f"{r['ingest']['peak_rss_mb']:>14.0f} {r['baseline']['peak_rss_mb']:>12.0f} "
               f"{'yes' if r['loaded_equals_n'] else 'NO':>10}")
     worst = max(r["ratio"] for r in rows)
@@ -205,6 +235,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--records", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--keep", action="store_true",
                         help="keep the generated JSONL in bench/out (reused by later runs)")
+    parser.add_argument("--also-chunked", action="store_true",
+                        help="also time the chunked path (direct path off) on the same file")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -216,6 +248,10 @@ def main(argv: list[str] | None = None) -> dict:
             out = child_baseline(Path(rest[0]), columns=True)
         elif step == "ingest":
             out = child_ingest(Path(rest[0]), Path(rest[1]))
+        elif step == "ingest_chunked":
+            out = child_ingest(Path(rest[0]), Path(rest[1]), chunked=True)
+        elif step == "write_floor":
+            out = child_write_floor(Path(rest[0]))
         elif step == "generate":
             out = child_generate(Path(rest[0]), int(rest[1]))
         else:
@@ -230,7 +266,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = []
     for records in args.records:
         print(f"\n== {records:,} records", flush=True)
-        rows.append(bench_one(records, args.keep))
+        rows.append(bench_one(records, args.keep, args.also_chunked))
     print()
     print_table(rows)
     # The floor every child's peak RSS inherits (see run_child), before duckdb is imported.

@@ -1,4 +1,5 @@
-"""Run both benchmarks with their defaults (1M records / requests) and print a summary.
+"""Run every benchmark with its defaults (1M records / requests; 200K lines per format) and print
+a summary.
 
     .venv/bin/python bench/run_all.py        (or: make bench)
     .venv/bin/python bench/run_all.py --ingest-records 1000000 3000000   (memory stays bounded?)
@@ -29,16 +30,18 @@ def run(script: str, *args: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="run both llmcost benchmarks")
+    parser = argparse.ArgumentParser(description="run every llmcost benchmark")
     parser.add_argument("--ingest-records", nargs="+", default=[],
                         help="passed to bench_ingest.py --records (default: its own, 1M)")
     args = parser.parse_args()
     run("bench_ingest.py", *(["--records", *args.ingest_records] if args.ingest_records else []))
+    run("bench_formats.py")
     run("bench_pricing.py")
     run("bench_savings.py", "--requests", "1000000")
 
     ingest = json.loads((OUT / "bench_ingest.json").read_text())
     pricing = json.loads((OUT / "bench_pricing.json").read_text())
+    formats = json.loads((OUT / "bench_formats.json").read_text())
     print("\n================ summary ================")
     print(f"machine: {ingest['machine']['cpus']} CPUs, Python {ingest['machine']['python']}, "
           f"DuckDB {ingest['machine']['duckdb']}")
@@ -48,6 +51,12 @@ def main() -> None:
               f"{r['ingest']['seconds']:.2f}s -> {r['ratio']:.1f}x "
               f"(target <= {ingest['target_ratio']:.1f}x), peak RSS "
               f"{r['ingest']['peak_rss_mb']:.0f} MB, loaded == N: {r['loaded_equals_n']}")
+    for r in formats["runs"]:
+        print(f"format  {r['format']:<16} {r['records']:,} lines ({r['file_mb']:.0f} MB): "
+              f"{r['baseline']['scan']} count {r['baseline']['seconds']:.2f}s, ingest "
+              f"{r['ingest']['seconds']:.2f}s ({r['ingest']['path']} path) -> {r['ratio']:.1f}x"
+              f"{' (large format, target <= 3.0x)' if r['large'] else ''}, all loaded: "
+              f"{r['all_loaded']}")
     q = pricing["llmcost_priced_query"]
     print(f"pricing {pricing['requests']:>10,} requests: llmcost {q['seconds']:.2f}s "
           f"(build {pricing['llmcost_build']['seconds']:.2f}s), LiteLLM "
