@@ -57,11 +57,15 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--chunk-mb", type=float, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--file", type=Path, default=None,
+                        help="profile this file instead of generated LiteLLM spend logs "
+                             "(e.g. one bench_formats.py --keep wrote)")
+    parser.add_argument("--source", default="litellm")
     parser.add_argument("--chunked", action="store_true",
                         help="turn the direct path off: the file goes through Python chunks")
     args = parser.parse_args()
 
-    path = OUT / f"litellm_spend_logs_{args.records}.jsonl"
+    path = args.file or OUT / f"litellm_spend_logs_{args.records}.jsonl"
     if not path.exists():
         gen_litellm.write_jsonl(path, args.records)
     totals: dict[str, float] = collections.defaultdict(float)
@@ -101,7 +105,7 @@ def main() -> None:
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     try:
-        result = ingestor.ingest(path, "litellm")
+        result = ingestor.ingest(path, args.source)
     finally:
         ingestor.close()
     wall = time.perf_counter() - start
