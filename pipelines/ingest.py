@@ -231,7 +231,7 @@ class Ingestor:
             self._load_chunks(path, canonical, params, key, fingerprints, progress)
         con.execute("DROP TABLE IF EXISTS chunk_out")
 
-        duplicates = self._mark_duplicates(source.name, source.table)
+        duplicates = self._mark_duplicates(source.name, source.table, spans=source.spans)
         try:
             result = self._write(path, source.name, source.table, sha, run_id, ingested_at,
                                  duplicates, with_embeddings=fingerprints is not None)
@@ -348,9 +348,10 @@ class Ingestor:
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, llm_redact(?))", rejected)
         return explained
 
-    def _mark_duplicates(self, source: str, table: str) -> int:
+    def _mark_duplicates(self, source: str, table: str, *, spans: bool = False) -> int:
         """Move repeated request ids to rejects: within the file (keep the first line), and
-        ids already committed to the lake for this source within a day of the batch's dates."""
+        ids already committed to the lake for this source within a day of the batch's dates;
+        for trace spans also the usage a parent span repeats (_mark_parent_spans)."""
         con = self.con
         key, _ = TABLES[table]
         con.execute(
@@ -397,7 +398,68 @@ class Ingestor:
                 f"DELETE FROM batch WHERE {key} IN (SELECT {key} FROM lake_ids)"
             ).fetchall()[0][0]
             con.execute("DROP TABLE lake_ids")
-        return within + across
+        rollups = self._mark_parent_spans(lake_files) if spans else 0
+        return within + across + rollups
+
+    def _mark_parent_spans(self, lake_files: list) -> int:
+        """A span whose child span reports its own usage is not a request of its own: an
+        agent span summing its calls, a framework span wrapping the SDK's. The adapter drops
+        it when parent and child share an OTLP document; here the same rule holds across
+        documents, files and runs (batch exporters write a parent after its children, often
+        in a later document). A parent in this file with a usage-reporting child in this file
+        or in the lake is a duplicate; a usage-reporting child in this file whose parent is
+        already in the lake (counted, and lake files are immutable) is the duplicate instead.
+        Direct children only, as in the adapter. Returns how many rows were moved."""
+        con = self.con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE span_pool AS "
+            "SELECT request_id, split_part(request_id, ':', 1) AS trace, "
+            "       tags['parent_span_id'] AS parent, "
+            "       coalesce(input_tokens > 0 OR output_tokens > 0, false) AS has_usage, "
+            "       true AS in_batch "
+            "FROM batch")
+        if lake_files:
+            lake = self.con.read_parquet([str(f.path) for f in lake_files], union_by_name=True)
+            lake.project("request_id, tags, input_tokens, output_tokens").create_view(
+                "lake_spans")
+            con.execute(
+                "INSERT INTO span_pool "
+                "SELECT request_id, split_part(request_id, ':', 1), tags['parent_span_id'], "
+                "       coalesce(input_tokens > 0 OR output_tokens > 0, false), false "
+                "FROM lake_spans WHERE split_part(request_id, ':', 1) IN "
+                "(SELECT trace FROM span_pool WHERE in_batch)")
+            con.execute("DROP VIEW lake_spans")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE span_rejects AS "
+            "WITH usage_parents AS ("
+            "    SELECT trace || ':' || parent AS parent_id, count(*) AS children, "
+            "           min(request_id) AS example "
+            "    FROM span_pool WHERE has_usage AND parent IS NOT NULL GROUP BY ALL), "
+            "parents AS ("
+            "    SELECT b.source_line, b.source_item, b.request_id, "
+            "           'span ' || b.request_id || ' is the parent of ' || u.children "
+            "           || ' span(s) reporting their own usage, counted instead (e.g. ' "
+            "           || u.example || ')' AS reason "
+            "    FROM batch AS b JOIN usage_parents AS u ON u.parent_id = b.request_id), "
+            "children AS ("
+            "    SELECT b.source_line, b.source_item, b.request_id, "
+            "           'its parent span ' || p.request_id || ', ingested earlier, already '"
+            "           || 'counts its usage' AS reason "
+            "    FROM batch AS b JOIN span_pool AS p ON NOT p.in_batch "
+            "         AND p.request_id = split_part(b.request_id, ':', 1) || ':' "
+            "                            || b.tags['parent_span_id'] "
+            "    WHERE coalesce(b.input_tokens > 0 OR b.output_tokens > 0, false) "
+            "      AND b.request_id NOT IN (SELECT request_id FROM parents)) "
+            "SELECT * FROM parents UNION ALL SELECT * FROM children")
+        con.execute(
+            "INSERT INTO rejects SELECT source_line, source_item, request_id, 'duplicate', "
+            "reason, NULL FROM span_rejects")
+        moved = con.execute(
+            "DELETE FROM batch WHERE (source_line, source_item) IN "
+            "(SELECT source_line, source_item FROM span_rejects)").fetchall()[0][0]
+        con.execute("DROP TABLE span_pool")
+        con.execute("DROP TABLE span_rejects")
+        return moved
 
     def _write(self, path: Path, source: str, table: str, sha: str, run_id: str,
                ingested_at: datetime, duplicates: int, *,

@@ -402,6 +402,84 @@ def test_agent_span_with_usage_and_no_usage_children_is_counted(home, tmp_path):
     assert "parent_span_id" not in row["tags"]  # a root span
 
 
+def _agent_spans() -> tuple[dict, list[dict]]:
+    """The agent span (300/30, summing its calls) and its two chat children (100/10, 200/20)."""
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o-mini"}
+    agent = span(TRACE_AGENT, AGENT_SPAN, "invoke_agent triage", {
+        "gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 300, "gen_ai.usage.output_tokens": 30},
+        kind=1, duration=6 * SECOND)
+    children = [
+        span(TRACE_AGENT, CHILD_1, "chat gpt-4o-mini",
+             {**chat, "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10},
+             parent=AGENT_SPAN, start=T0 + SECOND, duration=SECOND),
+        span(TRACE_AGENT, CHILD_2, "chat gpt-4o-mini",
+             {**chat, "gen_ai.usage.input_tokens": 200, "gen_ai.usage.output_tokens": 20},
+             parent=AGENT_SPAN, start=T0 + 3 * SECOND, duration=2 * SECOND),
+    ]
+    return agent, children
+
+
+def _trace_totals(home: Home) -> tuple[int, int, int]:
+    warehouse.build(home)
+    (row,) = query(home, "SELECT count(*) AS n, sum(input_tokens) AS i, sum(output_tokens) AS o "
+                         "FROM requests WHERE trace_id = ?", [TRACE_AGENT.lower()])
+    return row["n"], row["i"], row["o"]
+
+
+def test_parent_span_in_a_later_document_is_not_double_counted(home, tmp_path):
+    """The batch exporter writes spans as they end: the children first, the agent span in a
+    later document. The agent span is a duplicate of its children's usage."""
+    agent, children = _agent_spans()
+    path = write_jsonl(tmp_path / "batches.jsonl", [document(children), document([agent])])
+    (result,) = ingest(home, path, "otel")
+    assert_balanced(result)
+    assert (result.records_read, result.records_loaded, result.records_duplicate,
+            result.records_quarantined) == (3, 2, 1, 0)
+    assert _trace_totals(home) == (2, 300, 30)
+    (rejected,) = quarantine_rows(home, path)
+    assert (rejected["source_line"], rejected["request_id"], rejected["reason_code"],
+            rejected["is_duplicate"]) == (2, rid(TRACE_AGENT, AGENT_SPAN), "duplicate", True)
+    assert rejected["reason"] == (
+        f"span {rid(TRACE_AGENT, AGENT_SPAN)} is the parent of 2 span(s) reporting their own "
+        f"usage, counted instead (e.g. {rid(TRACE_AGENT, CHILD_1)})")
+
+
+def test_parent_span_in_a_later_file_is_not_double_counted(home, tmp_path):
+    agent, children = _agent_spans()
+    first = write_jsonl(tmp_path / "a.jsonl", [document(children)])
+    second = write_jsonl(tmp_path / "b.jsonl", [document([agent])])
+    (r1,) = ingest(home, first, "otel")
+    (r2,) = ingest(home, second, "otel")
+    assert (r1.records_loaded, r1.records_duplicate) == (2, 0)
+    assert (r2.records_read, r2.records_loaded, r2.records_duplicate) == (1, 0, 1)
+    assert _trace_totals(home) == (2, 300, 30)
+
+
+def test_children_after_their_parent_was_loaded_are_the_duplicates(home, tmp_path):
+    """Lake files are immutable: once the agent span is loaded (its children not yet seen),
+    the children that arrive later are the ones not counted, so the trace still counts once."""
+    agent, children = _agent_spans()
+    other = span(TRACE_AGENT, "EEE19B7EC3C1B179", "chat gpt-4o-mini", {
+        "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 1})  # a root call
+    first = write_jsonl(tmp_path / "a.jsonl", [document([agent])])
+    second = write_jsonl(tmp_path / "b.jsonl", [document([*children, other])])
+    (r1,) = ingest(home, first, "otel")
+    (r2,) = ingest(home, second, "otel")
+    assert r1.records_loaded == 1
+    assert (r2.records_read, r2.records_loaded, r2.records_duplicate) == (3, 1, 2)
+    assert _trace_totals(home) == (2, 307, 31)
+    reasons = {r["request_id"]: r["reason"] for r in quarantine_rows(home, second)}
+    assert reasons == {
+        rid(TRACE_AGENT, child): f"its parent span {rid(TRACE_AGENT, AGENT_SPAN)}, ingested "
+                                 "earlier, already counts its usage"
+        for child in (CHILD_1, CHILD_2)}
+
+
 def test_resource_attribution_and_span_override(otel_home):
     first = request_row(otel_home, rid(TRACE_AGENT, CHILD_1))
     assert first["team"] == "support"  # resource llmcost.team

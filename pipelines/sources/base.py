@@ -23,6 +23,10 @@ class Source:
     # record gives exactly one row, in order. Ingest may then let DuckDB read a JSONL file
     # itself, in parallel, and number the rows afterwards (pipelines/ingest.py, direct path).
     one_row_per_record: bool = False
+    # Rows are trace spans: request_id = <trace id>:<span id>, tags['parent_span_id'] the
+    # parent. Ingest then keeps a parent span whose children report their own usage from
+    # counting it twice across documents and files (Ingestor._mark_parent_spans).
+    spans: bool = False
 
     @property
     def sql_path(self) -> Path:

@@ -30,4 +30,5 @@ SOURCE = Source(
     formats="JSONL (one resourceSpans document per line, collector file exporter) "
             "or one JSON document",
     signature=signature,
+    spans=True,
 )
