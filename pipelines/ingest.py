@@ -252,6 +252,7 @@ class Ingestor:
                 and path.suffix != ".gz" and records.layout(path) == "lines"):
             return False
         con = self.con
+        con.execute("SET preserve_insertion_order = true")  # the default; the numbering needs it
         con.execute(DIRECT_RECORDS_VIEW.format(path=_sql_path(path)))
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)

@@ -110,32 +110,35 @@ def _spend_log(line: int, prompt_tokens: int = 1000) -> dict:
 
 
 def test_direct_path_numbers_every_row_by_its_line(tmp_path):
-    """5,000 lines (several DuckDB vectors and threads): each loaded row's source_line is the
-    line its request id names; rejects and duplicates keep their own lines."""
-    records = [_spend_log(line) for line in range(1, 5001)]
-    records[1233] = _spend_log(1234, prompt_tokens=-5)  # line 1234: negative tokens
-    records[4099] = _spend_log(17)  # line 4100 repeats line 17
-    path = write_jsonl(tmp_path / "spend.jsonl", records)
+    """60,000 lines, ~90 MB: DuckDB reads the file in several buffers on both threads. Each
+    loaded row's source_line is the line its request id names; a reject and a duplicate keep
+    their own lines."""
+    template = json.dumps(_spend_log(0)).replace('"line-0"', '"line-{line}"')
+    assert template.count("{line}") == 1
+    lines = [template.replace("{line}", str(line)) for line in range(1, 60_001)]
+    lines[1233] = json.dumps(_spend_log(1234, prompt_tokens=-5))  # negative tokens
+    lines[54_099] = lines[16]  # line 54,100 repeats line 17
+    path = write_jsonl(tmp_path / "spend.jsonl", lines)
+    assert path.stat().st_size > 64 * 2**20
     home = Home(tmp_path / "home")
     result, messages = _ingest(home, path, "litellm")
     assert _went_direct(messages)
     assert (result.records_read, result.records_loaded, result.records_duplicate,
-            result.records_quarantined) == (5000, 4998, 1, 1)
+            result.records_quarantined) == (60_000, 59_998, 1, 1)
 
-    rows = _lake_rows(home, "requests", "source_line")
-    con = duckdb.connect()
-    files = [str(f.path) for f in Lake(home.lake).files("requests")]
-    lines = con.execute("SELECT request_id, source_line FROM read_parquet(?) ORDER BY 2",
-                        [files]).fetchall()
-    assert len(rows) == len(lines) == 4998
-    assert all(request_id == f"line-{line}" for request_id, line in lines)
-    quarantined = con.execute(
-        "SELECT source_line, request_id, reason_code, reason FROM read_parquet(?) "
-        "ORDER BY source_line",
-        [[str(f.path) for f in Lake(home.lake).files(QUARANTINE)]]).fetchall()
+    with duckdb.connect() as con:
+        loaded = con.execute(
+            "SELECT request_id, source_line FROM read_parquet(?) ORDER BY source_line",
+            [[str(f.path) for f in Lake(home.lake).files("requests")]]).fetchall()
+        quarantined = con.execute(
+            "SELECT source_line, request_id, reason_code, reason FROM read_parquet(?) "
+            "ORDER BY source_line",
+            [[str(f.path) for f in Lake(home.lake).files(QUARANTINE)]]).fetchall()
+    assert len(loaded) == 59_998
+    assert all(request_id == f"line-{line}" for request_id, line in loaded)
     assert quarantined == [
         (1234, "line-1234", "invalid_tokens", "prompt_tokens is negative (-5)"),
-        (4100, "line-17", "duplicate", "duplicate of line-17 at line 17 of this file"),
+        (54_100, "line-17", "duplicate", "duplicate of line-17 at line 17 of this file"),
     ]
 
 
