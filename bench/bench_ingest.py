@@ -95,11 +95,13 @@ def child_ingest(path: Path, home_dir: Path, chunked: bool = False) -> dict:
 
     if chunked:
         Ingestor._load_direct = lambda self, *args: False
+    messages: list[str] = []
     start = time.perf_counter()
-    results = ingest_paths([path], Home(home_dir), source="litellm")
+    results = ingest_paths([path], Home(home_dir), source="litellm", progress=messages.append)
     seconds = time.perf_counter() - start
     result = results[0]
     return {"seconds": seconds, "status": result.status, "records_read": result.records_read,
+            "path": "direct" if any("read by DuckDB" in m for m in messages) else "chunked",
             "records_loaded": result.records_loaded,
             "records_duplicate": result.records_duplicate,
             "records_quarantined": result.records_quarantined}
@@ -159,7 +161,8 @@ def bench_one(records: int, keep: bool, also_chunked: bool = False) -> dict:
     home_dir = Path(tempfile.mkdtemp(prefix="ingest_home_", dir=OUT))
     try:
         ingest = run_child("ingest", str(path), str(home_dir))
-        print(f"  ingest                 {ingest['seconds']:7.2f}s", flush=True)
+        print(f"  ingest                 {ingest['seconds']:7.2f}s ({ingest['path']} path)",
+              flush=True)
         write_floor = run_child("write_floor", str(home_dir))
         print(f"  write floor            {write_floor['seconds']:7.2f}s", flush=True)
     finally:
@@ -177,7 +180,8 @@ def bench_one(records: int, keep: bool, also_chunked: bool = False) -> dict:
 
     ok = (baseline["rows"] == records and baseline_cols["rows"] == records
           and ingest["records_loaded"] == records and ingest["records_read"] == records
-          and write_floor["rows"] == records)
+          and write_floor["rows"] == records and ingest["path"] == "direct"
+          and (chunked is None or chunked["path"] == "chunked"))
     return {
         "records": records,
         "file_mb": round(file_mb, 1),

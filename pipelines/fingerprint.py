@@ -94,43 +94,37 @@ class Fingerprinter:
     def fingerprint_chunk(self) -> None:
         """chunk_out -> temp table fp_out (one row per request with a prompt).
 
-        A prompt the SQL cannot take apart never costs its request: the chunk's requests then
-        load without fingerprints and ``skipped`` says how many and why (the file's note)."""
-        try:
-            self._fingerprint_chunk()
-        except duckdb.Error as exc:
-            con = self.con
-            skipped = con.execute(
-                "SELECT count(*) FROM chunk_out WHERE len(problems) = 0 AND "
-                "(prompt_messages IS NOT NULL OR prompt_system IS NOT NULL)").fetchall()[0][0]
-            self.skipped += skipped
-            self.skip_reason = self.skip_reason or str(exc).splitlines()[0][:200]
-            con.execute("CREATE OR REPLACE TEMP VIEW fp_slice AS SELECT * FROM chunk_out")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE fp_blocks AS SELECT * FROM "
-                        f"({_sql('fingerprint_blocks.sql')}) WHERE false")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS SELECT * FROM "
-                        f"({_sql('fingerprint_requests.sql')}) WHERE false")
-
-    def _fingerprint_chunk(self) -> None:
-        """In row slices of about SLICE_BYTES of prompt JSON: DuckDB works on 2,048-row vectors
-        of a temp table, and taking apart 2,048 whole prompts at once (tens of KB each, several
-        parsed copies in flight) would need gigabytes."""
+        In row slices of about SLICE_BYTES of prompt JSON: DuckDB works on 2,048-row vectors of
+        a temp table, and taking apart 2,048 whole prompts at once (tens of KB each, several
+        parsed copies in flight) would need gigabytes. A prompt the SQL cannot take apart
+        never costs its request: the requests of that slice load without fingerprints and
+        ``skipped`` says how many and why (the file's note)."""
         con = self.con
+        con.execute("CREATE OR REPLACE TEMP VIEW fp_slice AS SELECT * FROM chunk_out LIMIT 0")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fp_blocks AS SELECT * FROM "
+                    f"({_sql('fingerprint_blocks.sql')}) WHERE false")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS SELECT * FROM "
+                    f"({_sql('fingerprint_requests.sql')}) WHERE false")
         rows, prompt_bytes = con.execute(
             "SELECT count(*), coalesce(sum(coalesce(strlen(CAST(prompt_params AS VARCHAR)), 0) "
             "+ coalesce(strlen(CAST(prompt_messages AS VARCHAR)), 0) "
             "+ coalesce(strlen(CAST(prompt_system AS VARCHAR)), 0)), 0) FROM chunk_out"
         ).fetchall()[0]
         step = max(32, int(rows * SLICE_BYTES / prompt_bytes)) if prompt_bytes else max(rows, 1)
-        first = True
         for start in range(0, max(rows, 1), step):
             con.execute("CREATE OR REPLACE TEMP VIEW fp_slice AS SELECT * FROM chunk_out "
                         f"WHERE rowid >= {int(start)} AND rowid < {int(start + step)}")
-            self._fingerprint_slice(replace=first)
-            first = False
+            try:
+                self._fingerprint_slice()
+            except duckdb.Error as exc:
+                self.skipped += con.execute(
+                    "SELECT count(*) FROM fp_slice WHERE len(problems) = 0 AND "
+                    "(prompt_messages IS NOT NULL OR prompt_system IS NOT NULL)"
+                ).fetchall()[0][0]
+                self.skip_reason = self.skip_reason or str(exc).splitlines()[0][:200]
         self._embed_new()
 
-    def _fingerprint_slice(self, *, replace: bool) -> None:
+    def _fingerprint_slice(self) -> None:
         con = self.con
         con.execute(f"CREATE OR REPLACE TEMP TABLE fp_blocks AS {_sql('fingerprint_blocks.sql')}")
         new = con.execute(
@@ -144,11 +138,7 @@ class Fingerprinter:
                 "tokens": pa.array(counts, pa.int64())}))
             con.execute("INSERT INTO fp_block_tokens SELECT * FROM fp_new_counts")
             con.unregister("fp_new_counts")
-        if replace:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS "
-                        f"{_sql('fingerprint_requests.sql')}")
-        else:
-            con.execute(f"INSERT INTO fp_out {_sql('fingerprint_requests.sql')}")
+        con.execute(f"INSERT INTO fp_out {_sql('fingerprint_requests.sql')}")
 
     def _embed_new(self) -> None:
         if self.embedder is None:

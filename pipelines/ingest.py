@@ -100,22 +100,38 @@ class FileResult:
     note: str = ""
 
 
-def file_digest(path: Path) -> tuple[str, int]:
-    """The file's sha256 and its number of lines (a last line without a newline counts), in
-    one pass over the bytes."""
+@dataclass(frozen=True)
+class Digest:
+    sha256: str
+    lines: int  # a last line without a newline counts
+    blank_line: bool  # an empty line ("\n\n", "\n\r\n", a leading "\n") was seen
+
+
+def file_digest(path: Path) -> Digest:
+    """The file's sha256, its number of lines and whether it has an empty line, in one pass
+    over the bytes. (Lines of only spaces are not looked for here; the direct path's row
+    count catches them.)"""
     digest = hashlib.sha256()
     lines = 0
-    last = b"\n"
+    blank = False
+    last = b"\n"  # the file's start behaves like the end of a line
     with open(path, "rb") as handle:
         while block := handle.read(8 * 1024 * 1024):
             digest.update(block)
-            lines += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 10))
+            data = np.frombuffer(block, dtype=np.uint8)
+            ends = np.flatnonzero(data == 10)
+            lines += len(ends)
+            if not blank and len(ends):
+                gaps = np.diff(ends)
+                blank = bool((ends[0] == 0 and last == b"\n")
+                             or (gaps == 1).any()
+                             or ((gaps == 2) & (data[ends[1:] - 1] == 13)).any())
             last = block[-1:]
-    return digest.hexdigest(), lines + (last != b"\n")
+    return Digest(digest.hexdigest(), lines + (last != b"\n"), blank)
 
 
 def file_sha256(path: Path) -> str:
-    return file_digest(path)[0]
+    return file_digest(path).sha256
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path | landing_guard.Refused]:
@@ -172,13 +188,15 @@ class Ingestor:
 
     def ingest(self, path: Path, source_name: str, *, force: bool = False,
                progress: Progress | None = None) -> FileResult:
-        sha, lines = file_digest(path)
+        digest = file_digest(path)
+        sha = digest.sha256
         if sha in self._known and not force:
             return FileResult(str(path), source_name, sha, "skipped",
                               note=f"already ingested (same content as {self._known[sha]})")
         run_id = new_run_id(sha)
         try:
-            result = self._ingest_file(path, source_name, sha, run_id, progress, lines)
+            result = self._ingest_file(path, source_name, sha, run_id, progress,
+                                       0 if digest.blank_line else digest.lines)
         except BaseException:
             self.lake.discard_staging(run_id)
             raise
@@ -189,6 +207,8 @@ class Ingestor:
 
     def _ingest_file(self, path: Path, source_name: str, sha: str, run_id: str,
                      progress: Progress | None, lines: int = 0) -> FileResult:
+        """``lines``: the file's line count when the direct path may number its rows (no
+        empty line seen), else 0."""
         source = get_source(source_name)
         con = self.con
         ingested_at = datetime.now(UTC)
@@ -247,21 +267,24 @@ class Ingestor:
                      lines: int) -> bool:
         """The whole file -> chunk_out in one statement, DuckDB reading the JSONL itself;
         False (nothing kept) when the file must take the chunked path instead. Quarantine
-        excerpts need each record's text next to its row, so they turn the direct path off."""
+        excerpts need each record's text next to its row, so they turn the direct path off.
+        DuckDB reads its argument as a glob (and a leading ~ as the home folder): a path that
+        could match another file goes the chunked way."""
+        resolved = str(path.resolve())
         if not (source.one_row_per_record and lines and excerpt_chars() == 0
-                and path.suffix != ".gz" and records.layout(path) == "lines"):
+                and path.suffix != ".gz" and not any(c in resolved for c in "*?[]{}~")
+                and records.layout(path) == "lines"):
             return False
         con = self.con
         con.execute("SET preserve_insertion_order = true")  # the default; the numbering needs it
-        con.execute(DIRECT_RECORDS_VIEW.format(path=_sql_path(path)))
         try:
+            con.execute(DIRECT_RECORDS_VIEW.format(path=_sql_path(Path(resolved))))
             con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
-            rows, first, last = con.execute(
-                "SELECT count(*), min(rowid), max(rowid) FROM chunk_out").fetchall()[0]
-            # DuckDB keeps insertion order (preserve_insertion_order, on by default), so row
-            # k of chunk_out came from the k-th non-blank line; with no blank line that is
-            # line k + 1.
-            if (rows, first, last) != (lines, 0, lines - 1):
+            rows = con.execute("SELECT count(*) FROM chunk_out").fetchall()[0][0]
+            # DuckDB keeps insertion order, so row k of chunk_out (rowid k) came from the k-th
+            # line it read; it skips blank lines, so with as many rows as lines, that is line
+            # k + 1.
+            if rows != lines:
                 con.execute("DROP TABLE chunk_out")
                 return False
             con.execute("UPDATE chunk_out SET source_line = rowid + 1")
@@ -405,12 +428,19 @@ class Ingestor:
     def _mark_parent_spans(self, lake_files: list) -> int:
         """A span whose child span reports its own usage is not a request of its own: an
         agent span summing its calls, a framework span wrapping the SDK's. The adapter drops
-        it when parent and child share an OTLP document; here the same rule holds across
+        it when parent and child share an OTLP document; here the rule is carried across
         documents, files and runs (batch exporters write a parent after its children, often
-        in a later document). A parent in this file with a usage-reporting child in this file
-        or in the lake is a duplicate; a usage-reporting child in this file whose parent is
-        already in the lake (counted, and lake files are immutable) is the duplicate instead.
-        Direct children only, as in the adapter. Returns how many rows were moved."""
+        in a later document):
+
+        - a span of this file below a span already in the lake that reports usage (its parent,
+          or further up through spans of this file) is covered by that ancestor, which is
+          counted and cannot be taken back (lake files are immutable): if it reports usage it
+          is the duplicate;
+        - otherwise a span of this file with a direct child reporting usage (in this file or
+          in the lake) is the duplicate, its children count.
+
+        "Reports usage" means a positive input or output count here (the adapter, which sees
+        the attributes, means a usage attribute present). Returns how many rows were moved."""
         con = self.con
         con.execute(
             "CREATE OR REPLACE TEMP TABLE span_pool AS "
@@ -425,33 +455,49 @@ class Ingestor:
                 "lake_spans")
             con.execute(
                 "INSERT INTO span_pool "
-                "SELECT request_id, split_part(request_id, ':', 1), tags['parent_span_id'], "
+                "SELECT DISTINCT request_id, split_part(request_id, ':', 1), "
+                "       tags['parent_span_id'], "
                 "       coalesce(input_tokens > 0 OR output_tokens > 0, false), false "
                 "FROM lake_spans WHERE split_part(request_id, ':', 1) IN "
                 "(SELECT trace FROM span_pool WHERE in_batch)")
             con.execute("DROP VIEW lake_spans")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE span_rejects AS "
-            "WITH usage_parents AS ("
-            "    SELECT trace || ':' || parent AS parent_id, count(*) AS children, "
-            "           min(request_id) AS example "
-            "    FROM span_pool WHERE has_usage AND parent IS NOT NULL GROUP BY ALL), "
-            "parents AS ("
-            "    SELECT b.source_line, b.source_item, b.request_id, "
-            "           'span ' || b.request_id || ' is the parent of ' || u.children "
-            "           || ' span(s) reporting their own usage, counted instead (e.g. ' "
-            "           || u.example || ')' AS reason "
-            "    FROM batch AS b JOIN usage_parents AS u ON u.parent_id = b.request_id), "
-            "children AS ("
-            "    SELECT b.source_line, b.source_item, b.request_id, "
-            "           'its parent span ' || p.request_id || ', ingested earlier, already '"
-            "           || 'counts its usage' AS reason "
-            "    FROM batch AS b JOIN span_pool AS p ON NOT p.in_batch "
-            "         AND p.request_id = split_part(b.request_id, ':', 1) || ':' "
-            "                            || b.tags['parent_span_id'] "
-            "    WHERE coalesce(b.input_tokens > 0 OR b.output_tokens > 0, false) "
-            "      AND b.request_id NOT IN (SELECT request_id FROM parents)) "
-            "SELECT * FROM parents UNION ALL SELECT * FROM children")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE span_rejects AS
+            WITH RECURSIVE covered (request_id, ancestor) AS (
+                SELECT b.request_id, p.request_id
+                FROM span_pool AS b JOIN span_pool AS p
+                    ON b.in_batch AND NOT p.in_batch AND p.has_usage
+                    AND p.request_id = b.trace || ':' || b.parent
+                UNION
+                SELECT b.request_id, c.ancestor
+                FROM covered AS c JOIN span_pool AS b
+                    ON b.in_batch AND b.trace || ':' || b.parent = c.request_id
+            ),
+            covered_once AS (
+                SELECT request_id, min(ancestor) AS ancestor FROM covered GROUP BY request_id
+            ),
+            usage_parents AS (
+                SELECT trace || ':' || parent AS parent_id,
+                       count(DISTINCT request_id) AS children, min(request_id) AS example
+                FROM span_pool WHERE has_usage AND parent IS NOT NULL GROUP BY ALL
+            ),
+            descendants AS (
+                SELECT b.source_line, b.source_item, b.request_id,
+                       'span ' || c.ancestor || ', ingested earlier, already counts its usage'
+                           || CASE WHEN split_part(c.ancestor, ':', 2) = b.tags['parent_span_id']
+                                   THEN ' (its parent)' ELSE ' (an ancestor)' END AS reason
+                FROM batch AS b JOIN covered_once AS c USING (request_id)
+                WHERE coalesce(b.input_tokens > 0 OR b.output_tokens > 0, false)
+            ),
+            parents AS (
+                SELECT b.source_line, b.source_item, b.request_id,
+                       'span ' || b.request_id || ' is the parent of ' || u.children
+                       || ' span(s) reporting their own usage, counted instead (e.g. '
+                       || u.example || ')' AS reason
+                FROM batch AS b JOIN usage_parents AS u ON u.parent_id = b.request_id
+                WHERE b.request_id NOT IN (SELECT request_id FROM covered_once)
+            )
+            SELECT * FROM descendants UNION ALL SELECT * FROM parents""")
         con.execute(
             "INSERT INTO rejects SELECT source_line, source_item, request_id, 'duplicate', "
             "reason, NULL FROM span_rejects")

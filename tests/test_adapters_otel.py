@@ -475,9 +475,48 @@ def test_children_after_their_parent_was_loaded_are_the_duplicates(home, tmp_pat
     assert _trace_totals(home) == (2, 307, 31)
     reasons = {r["request_id"]: r["reason"] for r in quarantine_rows(home, second)}
     assert reasons == {
-        rid(TRACE_AGENT, child): f"its parent span {rid(TRACE_AGENT, AGENT_SPAN)}, ingested "
-                                 "earlier, already counts its usage"
+        rid(TRACE_AGENT, child): f"span {rid(TRACE_AGENT, AGENT_SPAN)}, ingested earlier, "
+                                 "already counts its usage (its parent)"
         for child in (CHILD_1, CHILD_2)}
+
+
+def _chat(span_id: str, parent: str, tokens: tuple[int, int]) -> dict:
+    return span(TRACE_AGENT, span_id, "chat gpt-4o-mini", {
+        "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": tokens[0], "gen_ai.usage.output_tokens": tokens[1]},
+        parent=parent)
+
+
+def test_a_chain_below_a_loaded_span_counts_once(home, tmp_path):
+    """A (loaded earlier) -> B -> C, each reporting the same 300/30 (each sums what is below
+    it), B and C arriving later in separate documents: both are covered by A."""
+    a, b, c = AGENT_SPAN, CHILD_1, CHILD_2
+    first = write_jsonl(tmp_path / "a.jsonl", [document([_chat(a, "", (300, 30))])])
+    second = write_jsonl(tmp_path / "b.jsonl", [document([_chat(c, b, (300, 30))]),
+                                                document([_chat(b, a, (300, 30))])])
+    ingest(home, first, "otel")
+    (result,) = ingest(home, second, "otel")
+    assert (result.records_read, result.records_loaded, result.records_duplicate) == (2, 0, 2)
+    assert _trace_totals(home) == (1, 300, 30)
+    reasons = {r["request_id"]: r["reason"] for r in quarantine_rows(home, second)}
+    assert reasons == {
+        rid(TRACE_AGENT, b): f"span {rid(TRACE_AGENT, a)}, ingested earlier, already counts "
+                             "its usage (its parent)",
+        rid(TRACE_AGENT, c): f"span {rid(TRACE_AGENT, a)}, ingested earlier, already counts "
+                             "its usage (an ancestor)"}
+
+
+def test_a_loaded_parent_without_usage_does_not_hide_its_children(home, tmp_path):
+    """A root span loaded with zero tokens (a failed call) covers nothing: the child that
+    arrives later counts."""
+    first = write_jsonl(tmp_path / "a.jsonl", [document([_chat(AGENT_SPAN, "", (0, 0))])])
+    second = write_jsonl(tmp_path / "b.jsonl",
+                         [document([_chat(CHILD_1, AGENT_SPAN, (300, 30))])])
+    ingest(home, first, "otel")
+    (result,) = ingest(home, second, "otel")
+    assert (result.records_loaded, result.records_duplicate) == (1, 0)
+    assert _trace_totals(home) == (2, 300, 30)
 
 
 def test_resource_attribution_and_span_override(otel_home):

@@ -224,13 +224,37 @@ def test_a_prompt_the_fingerprint_cannot_read_still_loads_its_request(tmp_path, 
     def broken(self):
         self.con.execute("SELECT CAST('not a number' AS INTEGER)")
 
-    monkeypatch.setattr(fingerprint.Fingerprinter, "_fingerprint_chunk", broken)
+    monkeypatch.setattr(fingerprint.Fingerprinter, "_fingerprint_slice", broken)
     home = Home(tmp_path / "home")
     (result,) = ingest_paths([_write(tmp_path / "a.jsonl", [_anthropic("b1", [
         {"role": "user", "content": QUESTION}])])], home, source="anthropic")
     assert (result.records_loaded, result.records_quarantined) == (1, 0)
     assert result.note.startswith("prompt fingerprints skipped for 1 record(s)")
     assert _lake(home, "SELECT request_id, prompt_hash FROM lake") == [("b1", None)]
+
+
+def test_an_unreadable_prompt_costs_only_its_own_slice_its_fingerprints(tmp_path, monkeypatch):
+    """Prompts are taken apart in slices (here 32 records each): a slice that fails loses its
+    fingerprints, the file's other slices keep theirs."""
+    import pipelines.fingerprint as fingerprint
+
+    working = fingerprint.Fingerprinter._fingerprint_slice
+
+    def broken_on_b50(self):
+        self.con.execute("SELECT CASE WHEN count(*) > 0 THEN CAST('x' AS INTEGER) END "
+                         "FROM fp_slice WHERE request_id = 'b50'")
+        working(self)
+
+    monkeypatch.setattr(fingerprint, "SLICE_BYTES", 1)
+    monkeypatch.setattr(fingerprint.Fingerprinter, "_fingerprint_slice", broken_on_b50)
+    home = Home(tmp_path / "home")
+    records = [_anthropic(f"b{i}", [{"role": "user", "content": f"{QUESTION} {i}"}])
+               for i in range(1, 101)]
+    (result,) = ingest_paths([_write(tmp_path / "a.jsonl", records)], home, source="anthropic")
+    assert (result.records_loaded, result.records_quarantined) == (100, 0)
+    assert result.note.startswith("prompt fingerprints skipped for 32 record(s)")
+    missing = _lake(home, "SELECT request_id FROM lake WHERE prompt_hash IS NULL")
+    assert sorted(int(r[1:]) for (r,) in missing) == list(range(33, 65))
 
 
 def test_what_changes_the_answer_changes_the_exact_cache_key(tmp_path):

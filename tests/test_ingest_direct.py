@@ -12,6 +12,7 @@ object, bytes that are not UTF-8, gzip, excerpts on) goes through the chunked pa
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from conftest import write_jsonl
 from fuzz_records import SEEDS, paths, set_at
 from test_adapters_litellm import spend_log_row
 
-from pipelines.ingest import FileResult, Ingestor, ingest_paths
+from pipelines.ingest import FileResult, Ingestor, file_digest, ingest_paths
 from pipelines.lake import QUARANTINE, Lake
 from pipelines.paths import Home
 from pipelines.sources import SOURCES
@@ -191,3 +192,36 @@ def test_files_the_direct_path_cannot_number_take_the_chunked_path(tmp_path, mon
         assert [(line, code) for line, code, _ in quarantined] == list(expected_rejects.items())
         if case == "excerpts":
             assert quarantined[0][2].startswith('{"')
+
+
+def test_a_path_duckdb_would_read_as_a_glob_takes_the_chunked_path(tmp_path):
+    """DuckDB expands * ? [...] in a path: f[1].jsonl would read its neighbour f1.jsonl."""
+    folder = tmp_path / "in"
+    write_jsonl(folder / "f1.jsonl", [_spend_log(line) for line in (101, 102, 103)])
+    odd = write_jsonl(folder / "f[1].jsonl", [_spend_log(line) for line in (1, 2, 3)])
+    home = Home(tmp_path / "home")
+    result, messages = _ingest(home, odd, "litellm")
+    assert not _went_direct(messages)
+    with duckdb.connect() as con:
+        loaded = con.execute(
+            "SELECT request_id, source_line FROM read_parquet(?) ORDER BY 2",
+            [[str(f.path) for f in Lake(home.lake).files("requests")]]).fetchall()
+    assert loaded == [("line-1", 1), ("line-2", 2), ("line-3", 3)]
+
+
+@pytest.mark.parametrize(("content", "lines", "blank"), [
+    (b'{"a":1}\n{"a":2}\n', 2, False),
+    (b'{"a":1}\n{"a":2}', 2, False),
+    (b'{"a":1}\r\n{"a":2}\r\n', 2, False),
+    (b'{"a":1}\n\n{"a":2}\n', 3, True),
+    (b'{"a":1}\n\r\n{"a":2}\n', 3, True),
+    (b'\n{"a":1}\n', 2, True),
+    (b'{"a":1}\n  \n', 2, False),  # spaces only: left to the direct path's row count
+    (b"", 0, False),
+])
+def test_file_digest_counts_lines_and_sees_empty_ones(tmp_path, content, lines, blank):
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(content)
+    digest = file_digest(path)
+    assert (digest.lines, digest.blank_line) == (lines, blank)
+    assert digest.sha256 == hashlib.sha256(content).hexdigest()

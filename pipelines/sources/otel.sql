@@ -10,10 +10,11 @@
 --   - HTTP, DB, agent and tool spans without usage carry no cost and are not records;
 --   - no double count: a span with a DIRECT child span that reports usage in the same document
 --     (an invoke_agent span summing its chat calls, a framework span wrapping the SDK's span)
---     is skipped, its children are counted. Across documents, files and runs the ingest applies
---     the same rule after this query (pipelines/ingest.py, Ingestor._mark_parent_spans: the
---     batch exporter writes a parent after its children). Limit: a usage span reached only
---     through a span WITHOUT usage (agent -> tool -> chat) does not hide the agent's own total.
+--     is skipped, its children are counted. Across documents, files and runs the ingest carries
+--     the rule on after this query (pipelines/ingest.py, Ingestor._mark_parent_spans: the
+--     batch exporter writes a parent after its children), by positive token counts of loaded
+--     spans. Limit: a usage span reached only through a span WITHOUT usage
+--     (agent -> tool -> chat) does not hide the agent's own total.
 --   - a document with resourceMetrics / resourceLogs only (same file exporter) is skipped; one
 --     with none of the three is quarantined as not OTLP.
 -- Tokens: OTel >= 1.40 input_tokens SHOULD include cache reads/writes and output_tokens the
