@@ -133,7 +133,7 @@ def child_baseline(fmt: str, path: Path) -> dict:
 
 def child_ingest(fmt: str, path: Path, home_dir: Path) -> dict:
     sys.path.insert(0, str(ROOT))
-    from pipelines.ingest import ingest_paths
+    from pipelines.ingest import DIRECT_PATH_PROGRESS, ingest_paths
     from pipelines.paths import Home
 
     messages: list[str] = []
@@ -145,7 +145,8 @@ def child_ingest(fmt: str, path: Path, home_dir: Path) -> dict:
             "records_loaded": result.records_loaded,
             "records_duplicate": result.records_duplicate,
             "records_quarantined": result.records_quarantined,
-            "path": "direct" if any("read by DuckDB" in m for m in messages) else "chunked"}
+            "path": ("direct" if any(DIRECT_PATH_PROGRESS in m for m in messages)
+                     else "chunked")}
 
 
 # -- parent -----------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def child_baseline(path: Path, columns: bool) -> dict:
 
 def child_ingest(path: Path, home_dir: Path, chunked: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
-    from pipelines.ingest import Ingestor, ingest_paths
+    from pipelines.ingest import DIRECT_PATH_PROGRESS, Ingestor, ingest_paths
     from pipelines.paths import Home
 
     if chunked:
@@ -101,7 +101,7 @@ def child_ingest(path: Path, home_dir: Path, chunked: bool = False) -> dict:
     seconds = time.perf_counter() - start
     result = results[0]
     return {"seconds": seconds, "status": result.status, "records_read": result.records_read,
-            "path": "direct" if any("read by DuckDB" in m for m in messages) else "chunked",
+            "path": "direct" if any(DIRECT_PATH_PROGRESS in m for m in messages) else "chunked",
             "records_loaded": result.records_loaded,
             "records_duplicate": result.records_duplicate,
             "records_quarantined": result.records_quarantined}

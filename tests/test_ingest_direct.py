@@ -22,13 +22,18 @@ from conftest import write_jsonl
 from fuzz_records import SEEDS, paths, set_at
 from test_adapters_litellm import spend_log_row
 
-from pipelines.ingest import FileResult, Ingestor, file_digest, ingest_paths
+from pipelines.ingest import (
+    DIRECT_PATH_PROGRESS,
+    FileResult,
+    Ingestor,
+    file_digest,
+    ingest_paths,
+)
 from pipelines.lake import QUARANTINE, Lake
 from pipelines.paths import Home
 from pipelines.sources import SOURCES
 
 DIRECT_SOURCES = sorted(name for name, source in SOURCES.items() if source.one_row_per_record)
-DIRECT_NOTE = "read by DuckDB in one pass"
 # Replacement values that keep a record valid JSON but break a field: the adapter's own
 # checks must quarantine or load them identically on both paths.
 ODD_VALUES = [-7, "12", "x", None, 1.5, [], {}, 10**20, "2025-13-01T00:00:00Z"]
@@ -41,7 +46,7 @@ def _ingest(home: Home, path: Path, source: str) -> tuple[FileResult, list[str]]
 
 
 def _went_direct(messages: list[str]) -> bool:
-    return any(DIRECT_NOTE in m for m in messages)
+    return any(DIRECT_PATH_PROGRESS in m for m in messages)
 
 
 def _lake_rows(home: Home, table: str, order: str) -> list[tuple]:
