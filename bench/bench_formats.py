@@ -40,6 +40,7 @@ OUT = BENCH / "out"
 sys.path.insert(0, str(BENCH))
 
 from childproc import run_child, warm  # noqa: E402
+from childproc import sql_path as _sql_path  # noqa: E402
 
 TARGET_RATIO = 3.0
 TAG = "QQTAGQQ"
@@ -52,10 +53,6 @@ ALL = ["litellm", "openai", "anthropic", "gemini", "openrouter", "helicone", "he
 
 def data_path(fmt: str, records: int) -> Path:
     return OUT / f"format_{fmt}_{records}.{'csv' if fmt in CSV_FORMATS else 'jsonl'}"
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 # -- child steps ------------------------------------------------------------------------------

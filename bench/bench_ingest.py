@@ -43,6 +43,7 @@ OUT = BENCH / "out"
 sys.path.insert(0, str(BENCH))
 
 from childproc import run_child as _run_child  # noqa: E402
+from childproc import sql_path as _sql_path  # noqa: E402
 from childproc import warm  # noqa: E402
 
 TARGET_RATIO = 3.0
@@ -58,10 +59,6 @@ ADAPTER_FIELDS = [
 
 def data_path(records: int) -> Path:
     return OUT / f"litellm_spend_logs_{records}.jsonl"
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 # -- child steps ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Run one benchmark step in a fresh interpreter and measure it from outside.
+"""Run one benchmark step in a fresh interpreter and measure it from outside (and the
+small helpers the benchmark scripts share).
 
 Each measured step runs as ``python <script> --child <step> <args...>`` and prints one JSON
 object as its last stdout line (its own wall time, taken inside the child around the measured
@@ -37,6 +38,12 @@ def run_child(script: Path, step: str, *args: str) -> dict:
     result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # whole child, imports included
     result["loadavg_1m_after"] = os.getloadavg()[0]
     return result
+
+
+def sql_path(path: Path) -> str:
+    """A path as the body of a SQL string literal (COPY ... TO and table functions take no
+    bound parameter for it)."""
+    return str(path).replace("'", "''")
 
 
 def warm(path: Path) -> None:

@@ -132,10 +132,6 @@ def file_digest(path: Path) -> Digest:
     return Digest(digest.hexdigest(), lines + (last != b"\n"), blank)
 
 
-def file_sha256(path: Path) -> str:
-    return file_digest(path).sha256
-
-
 def expand_paths(paths: Iterable[Path]) -> list[Path | landing_guard.Refused]:
     """Files named directly, and every non-hidden file under named directories, sorted.
     Entries of a directory that resolve outside it (symlinks, ``..``) come back as
