@@ -23,10 +23,11 @@ discounts missed on ~15% of calls, $0 for a model it does not know), so it never
 our price. A few dozen records are broken
 on purpose; ``generate_demo`` returns how many of each kind so tests can assert them.
 
-Prompts (``prompts.py``, text in ``corpus.py``): every call has a real prompt -- a long system
-prompt per feature (some bumped to a second version late in the period), tool schemas for the
-agents, few-shot blocks, FAQ questions with verbatim repeats and paraphrases, growing session
-histories, retrieved contexts -- and a reply, and its input tokens are counted from that text.
+Prompts (``prompts.py``; the text is data in ``material/``, loaded by ``corpus.py``): every call
+has a real prompt -- a long system prompt per feature (some bumped to a second version late in
+the period), tool schemas for the agents, few-shot blocks, FAQ questions with verbatim repeats
+and paraphrases, growing session histories, retrieved contexts -- and a reply, and its input
+tokens are counted from that text.
 Records *show* the text only in the content window, the last ``CONTENT_DAYS`` of the period
 (prompt logging switched on late; full text on every record would be ~2 GB):
 
