@@ -10,11 +10,23 @@
     llmcost prices import-litellm FILE       add a dated price version from LiteLLM's map
     llmcost quality                          data quality suites (Great Expectations) + docs
     llmcost demo                             generate a demo workload and run everything
+
+Exit codes (for scripts, cron and CI):
+    0    everything loaded, or skipped as already ingested; the command did what it was asked
+    1    the command could not run: warehouse missing or busy, a bad price or settings file,
+         a failed SQL query (the message says which)
+    2    usage error: unknown command or option, a bad argument
+    3    a data quality suite failed (`llmcost quality`)
+    4    some input files were rejected (no source recognised them) or failed to read; the
+         rest of the batch loaded (`ingest`, `run`)
+    130  interrupted (Ctrl-C)
+    141  stdout closed early (`| head`): output stops quietly, as for any Unix tool (128+SIGPIPE)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -31,6 +43,20 @@ from pipelines.sources import SOURCES
 from pipelines.warehouse import build, open_read_only
 
 DEMO_MARKER = ".llmcost-demo"
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_QUALITY = 3
+EXIT_PARTIAL = 4
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+SQL_ALLOW_FILES_ENV = "LLMCOST_SQL_ALLOW_FILES"
+
+
+def _batch_exit(results: list[FileResult]) -> int:
+    """A batch with a file no source recognised, or one that could not be read, is not a
+    success for a script even though the rest loaded."""
+    return EXIT_PARTIAL if any(r.status in ("rejected", "failed") for r in results) else EXIT_OK
 
 
 def _progress(message: str) -> None:
@@ -74,7 +100,7 @@ def cmd_ingest(args: argparse.Namespace, home: Home) -> int:
                            force=args.force, progress=_progress)
     _print_ingest(results)
     print(f"ingested in {time.monotonic() - started:.1f}s")
-    return 0
+    return _batch_exit(results)
 
 
 def _print_build(result) -> None:
@@ -88,21 +114,23 @@ def cmd_build(args: argparse.Namespace, home: Home) -> int:
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None
     result = build(home, dates=dates, full=args.full, progress=_progress)
     _print_build(result)
-    return 0
+    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
     home.ensure()
+    status = EXIT_OK
     if any(p.is_file() for p in home.landing.rglob("*")):
         results = ingest_paths([home.landing], home, progress=_progress)
         _print_ingest(results)
+        status = _batch_exit(results)
     else:
         print(f"nothing in {home.landing}")
     result = build(home, full=args.full, progress=_progress)
     _print_build(result)
     if not getattr(args, "no_savings", False):
         _simulate(home)
-    return 0
+    return status
 
 
 def _simulate(home: Home) -> None:
@@ -128,19 +156,49 @@ def cmd_savings(args: argparse.Namespace, home: Home) -> int:
             con, 0.0 if semantic.default_threshold is not None else semantic.min_precision))
     finally:
         con.close()
-    return 0
+    return EXIT_OK
+
+
+class SandboxRefusal(RuntimeError):
+    pass
+
+
+def _sandbox_message(exc: duckdb.Error) -> str | None:
+    text = str(exc)
+    if isinstance(exc, duckdb.PermissionException) or "disabled by configuration" in text:
+        return ("llmcost sql is sandboxed: it reads the warehouse and nothing else (no files, "
+                "no other databases, no extensions). Pass --allow-files or set "
+                f"{SQL_ALLOW_FILES_ENV}=1 to read or write files. DuckDB said: "
+                + text.splitlines()[0])
+    if "configuration has been locked" in text:
+        return ("llmcost sql is sandboxed: its settings are locked and cannot be changed "
+                f"(--allow-files or {SQL_ALLOW_FILES_ENV}=1 lifts the sandbox). DuckDB said: "
+                + text.splitlines()[0])
+    return None
 
 
 def cmd_sql(args: argparse.Namespace, home: Home) -> int:
-    con = open_read_only(home)
+    allow_files = args.allow_files or os.environ.get(SQL_ALLOW_FILES_ENV, "") not in ("", "0")
+    con = open_read_only(home, sandbox=not allow_files)
     try:
-        cursor = con.execute(args.query)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
+        try:
+            relation = con.sql(args.query)
+            if relation is None:  # a statement without a result
+                return EXIT_OK
+            if args.format == "json":
+                # DuckDB writes the JSON: DECIMAL costs keep every digit, no float rounding.
+                output = report.render_json(con, relation.to_arrow_table())
+            else:
+                output = report.render(relation.columns, relation.fetchall(), args.format)
+        except duckdb.Error as exc:
+            message = _sandbox_message(exc)
+            if message:
+                raise SandboxRefusal(message) from None
+            raise
     finally:
         con.close()
-    print(report.render(columns, rows, args.format))
-    return 0
+    print(output)
+    return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace, home: Home) -> int:
@@ -149,7 +207,7 @@ def cmd_report(args: argparse.Namespace, home: Home) -> int:
         print(report.summary(con))
     finally:
         con.close()
-    return 0
+    return EXIT_OK
 
 
 def cmd_sources(args: argparse.Namespace, home: Home) -> int:
@@ -157,7 +215,7 @@ def cmd_sources(args: argparse.Namespace, home: Home) -> int:
     print(report.format_table(("source", "what", "file formats"), rows))
     print("\nFiles under landing/<source>/ are ingested by `llmcost run` as that source; "
           "`llmcost ingest PATH --source NAME` ingests from anywhere.")
-    return 0
+    return EXIT_OK
 
 
 def cmd_prices(args: argparse.Namespace, home: Home) -> int:
@@ -170,12 +228,12 @@ def cmd_prices(args: argparse.Namespace, home: Home) -> int:
         print(f"wrote {count} price rows effective from {effective_from} to {target}")
         print("Curated rows (pricing/prices.csv) and overrides still win where both exist. "
               "The next `llmcost build` re-prices history with it.")
-        return 0
+        return EXIT_OK
     book = pricing.load(home)
     print(f"{book.rows.num_rows} price rows from {len(book.files)} files:")
     for path in book.files:
         print(f"  {path}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_quality(args: argparse.Namespace, home: Home) -> int:
@@ -186,7 +244,7 @@ def cmd_quality(args: argparse.Namespace, home: Home) -> int:
         home, suites=args.suite or quality.SUITES, max_unpriced_share=args.max_unpriced_share,
         freshness_hours={source: float(hours) for source, hours in freshness.items()})
     print(quality.summary(report))
-    return 0 if report.success else 3
+    return EXIT_OK if report.success else EXIT_QUALITY
 
 
 def cmd_demo(args: argparse.Namespace, home: Home) -> int:
@@ -195,7 +253,7 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
     if home.root.exists() and any(home.root.iterdir()) and not (home.root / DEMO_MARKER).exists():
         print(f"{home.root} holds data that is not a demo; set LLMCOST_HOME to an empty folder "
               "for the demo", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     for name in ("landing", "lake", "warehouse.duckdb", "warehouse.duckdb.wal"):
         target = home.root / name
         if target.is_dir():
@@ -214,7 +272,7 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
     print()
     cmd_savings(argparse.Namespace(report_only=True), home)
     print(f"Warehouse: {home.warehouse}  (try: llmcost sql \"select * from daily_costs limit 5\")")
-    return 0
+    return EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -249,9 +307,14 @@ def parser() -> argparse.ArgumentParser:
                          help="print the last simulation without running it again")
     savings.set_defaults(func=cmd_savings)
 
-    sql = commands.add_parser("sql", help="run a read-only SQL query on the warehouse")
+    sql = commands.add_parser(
+        "sql", help="run a read-only SQL query on the warehouse (sandboxed: no file access)")
     sql.add_argument("query")
-    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                     help="table: rounded for people; csv / json: exact values for machines")
+    sql.add_argument("--allow-files", action="store_true",
+                     help=f"lift the sandbox (read and write files, COPY ... TO); also "
+                          f"{SQL_ALLOW_FILES_ENV}=1")
     sql.set_defaults(func=cmd_sql)
 
     commands.add_parser("report", help="where the money went").set_defaults(func=cmd_report)
@@ -287,15 +350,27 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parser().parse_args(argv)  # a usage error exits 2 here
     home = Home.from_env(args.home)
     try:
         return args.func(args, home)
-    except (WarehouseBusy, FileNotFoundError, ValueError, duckdb.Error) as exc:
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly. Point stdout at /dev/null so the
+        # interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("llmcost: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SandboxRefusal as exc:
+        print(f"llmcost: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (WarehouseBusy, OSError, ValueError, duckdb.Error) as exc:
         print(f"llmcost: error: {exc}" + ("\nllmcost: the warehouse is being written by another "
               "llmcost run (a build); try again when it finishes" if "Could not set lock" in
               str(exc) else ""), file=sys.stderr)
-        return 1
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

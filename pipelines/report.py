@@ -134,7 +134,7 @@ def render(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table")
         return format_table(columns, rows)
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(rows)
         return buffer.getvalue().rstrip("\n")
@@ -142,6 +142,18 @@ def render(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table")
         return json.dumps([dict(zip(columns, row, strict=True)) for row in rows],
                           default=_json_default, indent=2)
     raise ValueError(f"unknown format {fmt!r} (table, csv, json)")
+
+
+def render_json(con: duckdb.DuckDBPyConnection, table) -> str:
+    """A JSON array of row objects, written by DuckDB so DECIMAL values keep every digit
+    (Python's json would go through float)."""
+    con.register("llmcost_result_rows", table)
+    try:
+        rows = con.execute(
+            "select to_json(llmcost_result_rows) from llmcost_result_rows").fetchall()
+    finally:
+        con.unregister("llmcost_result_rows")
+    return "[\n" + ",\n".join(row[0] for row in rows) + ("\n]" if rows else "]")
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> str:

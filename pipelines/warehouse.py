@@ -251,11 +251,20 @@ def _build_partitioned(con, name: str, days: set[date], reason: str, files: list
     con.unregister("new_runs")
 
 
-def open_read_only(home: Home) -> duckdb.DuckDBPyConnection:
+def open_read_only(home: Home, *, sandbox: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only. With ``sandbox``, DuckDB's external access is off and its
+    configuration locked: the connection reads the warehouse and nothing else, writes nowhere,
+    attaches nothing, loads no extension and cannot change those settings back (for SQL typed
+    by someone else: a shared server, a notebook service, a bot)."""
     if not home.warehouse.exists():
         raise FileNotFoundError(
             f"no warehouse at {home.warehouse}: run `llmcost run` (or `llmcost build`) first"
         )
-    con = duckdb.connect(str(home.warehouse), read_only=True)
+    con = duckdb.connect(str(home.warehouse), read_only=True,
+                         config={"autoinstall_known_extensions": False,
+                                 "allow_community_extensions": False} if sandbox else {})
     con.execute("SET TimeZone = 'UTC'")
+    if sandbox:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
     return con
