@@ -1,0 +1,1 @@
+"""Budgets (status, threshold alerts, what-if enforcement) and spend anomalies."""

@@ -1,0 +1,151 @@
+-- Grain: one row per anomaly (kind x dimension value x window_start). impact_usd = actual -
+-- expected (as AWS Cost Anomaly Detection), impact_pct NULL when expected is $0. root_causes:
+-- the top 3 contributors of the anomaly's window by team, feature, model and api_key_hash,
+-- with their dollars. detected_at is when the evidence was complete (the day's or hour's end
+-- for the series kinds, the deciding request for the others); spend_at_detection_usd what the
+-- anomaly had cost by then. anomaly_id hashes kind, dimension value and window start, so it is
+-- stable while a running anomaly grows.
+with detected as (
+    select kind, dimension, dimension_value, window_start, window_end, actual_usd,
+        expected_usd, score, detected_at, spend_at_detection_usd
+    from anomalies_spend_spikes
+    union all by name
+    select kind, dimension, dimension_value, window_start, window_end, actual_usd,
+        expected_usd, score, detected_at, spend_at_detection_usd
+    from anomalies_key_spikes
+    union all by name
+    select kind, dimension, dimension_value, window_start, window_end, actual_usd,
+        expected_usd, score, detected_at, spend_at_detection_usd
+    from anomalies_retry_loops
+    union all by name
+    select kind, dimension, dimension_value, window_start, window_end, actual_usd,
+        expected_usd, score, detected_at, spend_at_detection_usd
+    from anomalies_new_series
+),
+
+identified as (
+    select
+        md5(concat_ws('|', kind, dimension, dimension_value,
+                      strftime(window_start, '%Y-%m-%dT%H:%M:%SZ'))) as anomaly_id,
+        *
+    from detected
+),
+
+requests as (
+    select
+        source, request_id, occurred_at, cost_usd, team, feature, model, provider,
+        api_key_hash, session_id
+    from requests
+    where cost_usd is not null
+),
+
+request_values as (
+    unpivot (
+        select
+            *,
+            coalesce(team, 'unattributed') as team_value,
+            coalesce(team, 'unattributed') || '/' || coalesce(feature, 'unattributed')
+                as feature_value,
+            model as model_value,
+            provider as provider_value,
+            api_key_hash as api_key_hash_value,
+            provider || '/' || model as new_model_value,
+            session_id as session_id_value
+        from requests
+    )
+    on team_value, feature_value, model_value, provider_value, api_key_hash_value,
+        new_model_value, session_id_value
+    into name value_name value dimension_value
+),
+
+in_window as (
+    select
+        identified.anomaly_id,
+        request_values.source,
+        request_values.request_id,
+        request_values.occurred_at,
+        request_values.cost_usd,
+        request_values.team,
+        request_values.feature,
+        request_values.model,
+        request_values.api_key_hash
+    from identified
+    inner join request_values
+        on request_values.value_name = case
+            when identified.kind = 'new_model' then 'new_model_value'
+            else identified.dimension || '_value' end
+        and request_values.dimension_value = identified.dimension_value
+        and request_values.occurred_at >= identified.window_start
+        and request_values.occurred_at < identified.window_end
+),
+
+first_requests as (
+    select anomaly_id, arg_min(request_id, (occurred_at, request_id)) as first_request_id
+    from in_window
+    group by anomaly_id
+),
+
+contributions as (
+    select anomaly_id, contributor_dimension, contributor_value,
+        sum(cost_usd) as contributor_usd
+    from (
+        unpivot (
+            select anomaly_id, cost_usd, coalesce(team, 'unattributed') as team,
+                coalesce(feature, 'unattributed') as feature, model,
+                coalesce(api_key_hash, 'unattributed') as api_key_hash
+            from in_window
+        )
+        on team, feature, model, api_key_hash
+        into name contributor_dimension value contributor_value
+    )
+    group by all
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by anomaly_id, contributor_dimension
+                           order by contributor_usd desc, contributor_value) as contributor_rank
+    from contributions
+),
+
+root_causes as (
+    select
+        anomaly_id,
+        list({'dimension': contributor_dimension, 'value': contributor_value,
+              'cost_usd': cast(contributor_usd as decimal(18, 6))}
+             order by contributor_dimension, contributor_usd desc, contributor_value)
+            as root_causes
+    from ranked
+    where contributor_rank <= 3
+    group by anomaly_id
+),
+
+final as (
+    select
+        identified.anomaly_id,
+        identified.kind,
+        identified.dimension,
+        identified.dimension_value,
+        identified.window_start,
+        identified.window_end,
+        cast(identified.actual_usd as decimal(18, 6)) as actual_usd,
+        cast(identified.expected_usd as decimal(18, 6)) as expected_usd,
+        cast(identified.actual_usd - identified.expected_usd as decimal(18, 6)) as impact_usd,
+        case when identified.expected_usd > 0 then round(
+            (identified.actual_usd - identified.expected_usd) / identified.expected_usd * 100, 2)
+        end as impact_pct,
+        round(identified.score, 3) as score,
+        root_causes.root_causes,
+        first_requests.first_request_id,
+        identified.detected_at,
+        cast(identified.spend_at_detection_usd as decimal(18, 6)) as spend_at_detection_usd
+    from identified
+    left join root_causes
+        on root_causes.anomaly_id = identified.anomaly_id
+    left join first_requests
+        on first_requests.anomaly_id = identified.anomaly_id
+)
+
+select * from final
+order by detected_at, kind, dimension_value
