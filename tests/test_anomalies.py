@@ -72,8 +72,8 @@ def test_daily_spike_robust_z_against_same_weekday_median():
         impact_usd, impact_pct, score, strftime(window_start, '%Y-%m-%d'),
         strftime(detected_at, '%Y-%m-%d %H:%M') from {table} order by dimension""").fetchall()
     # Median of the prior four same weekdays is 11; the MAD of the prior 28 days is 1:
-    # z = 0.6745 x 39 / 1 = 26.3055.
-    assert got == [(dimension, value, Decimal(50), Decimal(11), Decimal(39), 354.55, 26.306,
+    # z = 0.6745 x 39 / 1 = 26.31.
+    assert got == [(dimension, value, Decimal(50), Decimal(11), Decimal(39), 354.55, 26.31,
                     "2025-06-04", "2025-06-05 00:00")
                    for dimension, value in [("feature", "search/qa"), ("model", "gpt-4o"),
                                             ("provider", "openai"), ("team", "search")]]

@@ -135,7 +135,7 @@ final as (
         case when identified.expected_usd > 0 then round(
             (identified.actual_usd - identified.expected_usd) / identified.expected_usd * 100, 2)
         end as impact_pct,
-        round(identified.score, 3) as score,
+        round(identified.score, 2) as score,
         root_causes.root_causes,
         first_requests.first_request_id,
         identified.detected_at,
