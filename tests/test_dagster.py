@@ -80,6 +80,8 @@ def test_definitions_load():
         "quarantine", "ingest_runs", "prices",
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
         "prompt_waste", "savings_runs",
+        "budget_status", "budget_alerts", "enforcement_replay", "enforcement_replay_summary",
+        "spend_anomalies",
     }
     assert {key.name for key in graph.asset_check_keys} == {
         "requests_unpriced_share_within_limit", "requests_cost_components_add_up",
@@ -102,7 +104,9 @@ def test_definitions_load():
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
         "prompt_waste", "savings_runs",
     }
-    assert {sensor.name for sensor in loaded.sensors} == {"landing_sensor", "lake_dates_sensor"}
+    assert loaded.resolve_schedule_def("nightly_budgets").cron_schedule == "45 2 * * *"
+    assert {sensor.name for sensor in loaded.sensors} == {"landing_sensor", "lake_dates_sensor",
+                                                         "alert_delivery_sensor"}
 
 
 @pytest.mark.e2e

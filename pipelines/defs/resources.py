@@ -27,6 +27,11 @@ class LlmcostResource(dg.ConfigurableResource):
         description="Per source: hours without new records before the freshness check warns "
         "(default 48).",
     )
+    alert_webhook: str = Field(
+        default="",
+        description="URL that budget alerts and spend anomalies are POSTed to (Slack-compatible "
+        "JSON); empty = the JSONL outbox only.",
+    )
 
     def data_home(self) -> Home:
         return Home.from_env(self.home)
@@ -58,6 +63,7 @@ def defs() -> dg.Definitions:
                 home=os.environ.get("LLMCOST_HOME", "data"),
                 max_unpriced_share=float(os.environ.get("LLMCOST_MAX_UNPRICED_SHARE", "0.01")),
                 freshness_hours=_freshness_hours(os.environ.get("LLMCOST_FRESHNESS_HOURS", "")),
+                alert_webhook=os.environ.get("LLMCOST_ALERT_WEBHOOK", ""),
             )
         },
         # DuckDB allows one writer per file and every build takes the llmcost writer lock, so
