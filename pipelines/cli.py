@@ -4,6 +4,8 @@
     llmcost build [--full] [--date D ...]    lake + prices -> warehouse.duckdb marts
     llmcost run                              ingest everything new in landing/, build, simulate
     llmcost savings [--report-only]          cache / prompt-waste simulations over history
+    llmcost budgets build|status|alerts|replay|deliver   budgets.toml: status, alerts, what-if
+    llmcost anomalies [list|eval]            spend anomalies; measured detection on injections
     llmcost sql "QUERY" [--format F]         read-only query of the warehouse
     llmcost report                           where the money went
     llmcost sources                          supported input formats
@@ -130,7 +132,102 @@ def cmd_run(args: argparse.Namespace, home: Home) -> int:
     _print_build(result)
     if not getattr(args, "no_savings", False):
         _simulate(home)
+    if not getattr(args, "no_budgets", False):
+        _build_budgets(home)
     return status
+
+
+def _build_budgets(home: Home) -> None:
+    from pipelines.budgets import build as budgets_build
+
+    started = time.monotonic()
+    result = budgets_build.run(home, progress=_progress)
+    print(f"budgets and anomalies built in {time.monotonic() - started:.1f}s: "
+          + ", ".join(f"{name} {count:,} rows" for name, count in result.row_counts.items()))
+
+
+_BUDGET_QUERIES = {
+    "status": """
+        select budget_id, scope_value, strftime(period_start, '%Y-%m-%d %H:%M') as period_start,
+               amount_usd, round(spend_usd, 2) as spend_usd, round(100 * pct_used, 1) as pct_used,
+               round(forecast_usd, 2) as forecast_usd, forecast_method, status, unpriced_requests
+        from budget_status
+        qualify $all or row_number() over (partition by budget_id, scope_value
+                                           order by period_start desc) = 1
+        order by budget_id, scope_value, period_start
+    """,
+    "alerts": """
+        select strftime(crossed_at, '%Y-%m-%d %H:%M:%S') as crossed_at, budget_id, scope_value,
+               basis, threshold, round(spend_at_crossing_usd, 2) as spend_usd, request_id,
+               alert_id
+        from budget_alerts order by crossed_at, budget_id, scope_value, basis, threshold
+    """,
+    "replay": """
+        select budget_id, scope_value, strftime(period_start, '%Y-%m-%d') as period_start,
+               action, blocked_requests as blocked, failover_requests as failed_over,
+               unpriced_failover_requests as unpriced_failovers,
+               round(original_spend_usd, 2) as original_usd,
+               round(replay_spend_usd, 2) as replay_usd, round(saved_usd, 2) as saved_usd,
+               strftime(exhausted_at, '%Y-%m-%d %H:%M') as exhausted_at
+        from enforcement_replay_summary
+        where $all or blocked_requests + failover_requests > 0
+        order by budget_id, scope_value, period_start
+    """,
+}
+
+
+def cmd_budgets(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.budgets import alerts
+    from pipelines.budgets import config as budgets_config
+
+    cfg = budgets_config.load(home.root)  # a bad file stops here, naming the key
+    if args.budgets_command == "build":
+        _build_budgets(home)
+        return EXIT_OK
+    con = open_read_only(home)
+    try:
+        if args.budgets_command == "deliver":
+            delivery = alerts.deliver(home, alerts.current_alerts(con), webhook_url=os.environ.get(
+                "LLMCOST_ALERT_WEBHOOK") or None)
+            print(f"delivered {delivery.sent} new alert(s) to {alerts.outbox_path(home)} "
+                  f"({delivery.webhook_posts} webhook post(s)); {delivery.already} already "
+                  "delivered")
+            return EXIT_OK
+        params = {"all": args.all} if "$all" in _BUDGET_QUERIES[args.budgets_command] else {}
+        cursor = con.execute(_BUDGET_QUERIES[args.budgets_command], params)
+        rows = cursor.fetchall()
+        print(report.render([d[0] for d in cursor.description], rows, args.format)
+              if rows or args.format != "table" else
+              f"(none: {len(cfg.budgets)} budget(s) in {cfg.source})")
+    finally:
+        con.close()
+    return EXIT_OK
+
+
+def cmd_anomalies(args: argparse.Namespace, home: Home) -> int:
+    if args.anomalies_command == "eval":
+        from pipelines.budgets import evaluate
+
+        print(evaluate.render(evaluate.evaluate(home, seed=args.seed, trials=args.trials)))
+        return EXIT_OK
+    con = open_read_only(home)
+    try:
+        cursor = con.execute("""
+            select strftime(detected_at, '%Y-%m-%d %H:%M') as detected_at, kind, dimension,
+                   dimension_value, strftime(window_start, '%Y-%m-%d %H:%M') as since,
+                   round(actual_usd, 2) as actual_usd, round(expected_usd, 2) as expected_usd,
+                   round(impact_usd, 2) as impact_usd, score,
+                   (select string_agg(cause.dimension || '=' || cause.value || ' $'
+                                      || round(cause.cost_usd, 2), ', ')
+                    from (select unnest(root_causes) as cause order by cause.cost_usd desc
+                          limit 3)) as root_causes
+            from spend_anomalies where kind = any($kinds) or len($kinds) = 0
+            order by detected_at, kind, dimension_value
+        """, {"kinds": args.kind or []})
+        print(report.render([d[0] for d in cursor.description], cursor.fetchall(), args.format))
+    finally:
+        con.close()
+    return EXIT_OK
 
 
 def _simulate(home: Home) -> None:
@@ -294,10 +391,13 @@ def parser() -> argparse.ArgumentParser:
     build_cmd.set_defaults(func=cmd_build)
 
     run = commands.add_parser(
-        "run", help="ingest everything new in landing/, build, then simulate savings")
+        "run", help="ingest everything new in landing/, build, then simulate savings and build "
+        "the budget and anomaly marts")
     run.add_argument("--full", action="store_true")
     run.add_argument("--no-savings", action="store_true",
                      help="skip the savings simulations (cache, prompt waste)")
+    run.add_argument("--no-budgets", action="store_true",
+                     help="skip the budget and anomaly marts")
     run.set_defaults(func=cmd_run)
 
     savings = commands.add_parser(
@@ -306,6 +406,33 @@ def parser() -> argparse.ArgumentParser:
     savings.add_argument("--report-only", action="store_true",
                          help="print the last simulation without running it again")
     savings.set_defaults(func=cmd_savings)
+
+    budgets = commands.add_parser(
+        "budgets", help="budgets from $LLMCOST_HOME/budgets.toml: status, threshold alerts, "
+        "what-if enforcement replay")
+    budgets.add_argument("budgets_command", nargs="?", default="status",
+                         choices=("status", "alerts", "replay", "build", "deliver"),
+                         help="status (default) | alerts | replay: print the marts; build: "
+                         "rebuild them; deliver: send new alerts to the outbox / webhook")
+    budgets.add_argument("--all", action="store_true",
+                         help="every period (status) or budget instance (replay)")
+    budgets.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    budgets.set_defaults(func=cmd_budgets)
+
+    anomalies = commands.add_parser(
+        "anomalies", help="spend anomalies (spikes, leaked keys, retry loops, new models/keys)")
+    anomalies.add_argument("anomalies_command", nargs="?", default="list",
+                           choices=("list", "eval"),
+                           help="list (default); eval: inject seeded incidents into this "
+                           "history and measure detection")
+    anomalies.add_argument("--kind", action="append",
+                           choices=("spend_spike", "key_spike", "retry_loop", "new_model",
+                                    "new_key"))
+    anomalies.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    anomalies.add_argument("--seed", type=int, default=42)
+    anomalies.add_argument("--trials", type=int, default=4,
+                           help="eval: incidents injected per kind")
+    anomalies.set_defaults(func=cmd_anomalies)
 
     sql = commands.add_parser(
         "sql", help="run a read-only SQL query on the warehouse (sandboxed: no file access)")

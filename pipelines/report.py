@@ -90,6 +90,46 @@ SECTIONS: list[tuple[str, str]] = [
     ),
 ]
 
+# Sections over the marts of the budgets step (pipelines/budgets): shown once it has run.
+BUDGET_SECTIONS: list[tuple[str, str, str]] = [
+    (
+        "Budgets (latest period of each)",
+        "budget_status",
+        """
+        select budget_id, scope_value, period, strftime(period_start, '%Y-%m-%d') as period_start,
+               amount_usd, round(spend_usd, 2) as spend_usd, round(100 * pct_used, 1) as pct_used,
+               round(forecast_usd, 2) as forecast_usd, forecast_method, status
+        from budget_status
+        qualify row_number() over (partition by budget_id, scope_value
+                                   order by period_start desc) = 1
+        order by pct_used desc, budget_id, scope_value limit 10
+        """,
+    ),
+    (
+        "What-if enforcement (all periods; budgets.toml caps enforced)",
+        "enforcement_replay_summary",
+        """
+        select budget_id, any_value(action) as action, sum(blocked_requests) as blocked,
+               sum(failover_requests) as failed_over,
+               round(sum(original_spend_usd), 2) as original_usd,
+               round(sum(replay_spend_usd), 2) as replay_usd, round(sum(saved_usd), 2) as saved_usd
+        from enforcement_replay_summary group by budget_id order by saved_usd desc, budget_id
+        """,
+    ),
+    (
+        "Spend anomalies (latest 10)",
+        "spend_anomalies",
+        """
+        select kind, dimension_value, strftime(window_start, '%Y-%m-%d %H:%M') as since,
+               round(actual_usd, 2) as actual_usd, round(expected_usd, 2) as expected_usd,
+               round(impact_usd, 2) as impact_usd,
+               (select cause.dimension || '=' || cause.value from unnest(root_causes) as t(cause)
+                order by cause.cost_usd desc limit 1) as top_cause
+        from spend_anomalies order by detected_at desc, kind limit 10
+        """,
+    ),
+]
+
 
 def _cell(value) -> str:
     if value is None:
@@ -164,5 +204,14 @@ def summary(con: duckdb.DuckDBPyConnection) -> str:
         rows = cursor.fetchall()
         parts.append(f"== {title} ==")
         parts.append(format_table(columns, rows) if rows else "(none)")
+        parts.append("")
+    for title, table, query in BUDGET_SECTIONS:
+        if not con.execute("select count(*) from information_schema.tables "
+                           "where table_name = ?", [table]).fetchall()[0][0]:
+            continue
+        cursor = con.execute(query)
+        rows = cursor.fetchall()
+        parts.append(f"== {title} ==")
+        parts.append(format_table([d[0] for d in cursor.description], rows) if rows else "(none)")
         parts.append("")
     return "\n".join(parts)

@@ -14,9 +14,9 @@ from pipelines.budgets.config import AnomalyConfig
 from tests.budget_rows import at, connect_with
 
 
-def _anomalies(rows, cfg=AnomalyConfig()):
+def _anomalies(rows, cfg: AnomalyConfig | None = None):
     con = connect_with(rows)
-    table = detect_anomalies(con, cfg)
+    table = detect_anomalies(con, cfg or AnomalyConfig())
     return con, table
 
 

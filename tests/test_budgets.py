@@ -6,11 +6,8 @@ non-UTC zone across DST) and the gateway rule that the request which crosses sti
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
 
 from pipelines.budgets import config as budgets_config
 from pipelines.budgets.build import build_marts

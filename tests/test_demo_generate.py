@@ -527,7 +527,8 @@ def test_same_prompt_and_model_mostly_get_the_same_reply(workload):
 def test_session_history_grows_turn_after_turn(workload):
     sessions: dict[str, list[Call]] = {}
     for c in workload.calls:
-        if c.feature.pattern != "single" and c.status == "success":
+        # The planted retry loop resends one prompt unchanged in one session, by design.
+        if c.feature.pattern != "single" and c.status == "success" and c.special != "retry_loop":
             sessions.setdefault(c.session_id, []).append(c)
     grown = 0
     for calls in sessions.values():
@@ -674,3 +675,20 @@ def test_sampling_parameters_and_tools(demo):
             assert 5 <= len(functions) <= 10, tools
             seen["tools"] += 1
     assert seen["deterministic"] > 20 and seen["stream"] > 20 and seen["tools"] > 5
+
+
+def test_planted_incidents_for_the_anomaly_detectors(workload):
+    """The demo's retry loop (one prompt, one session, every 34 s, while prompts are logged)
+    and leaked key (growth's production key on a model it never used, at night)."""
+    loop = sorted((c for c in workload.calls if c.special == "retry_loop"), key=lambda c: c.t_us)
+    assert len(loop) == 20 and loop[0].source == "litellm"  # max(20, 12,000 // 800)
+    assert {c.session_id for c in loop} == {loop[0].session_id}
+    assert {id(c.msgs) for c in loop} == {id(loop[0].msgs)}
+    assert {b.t_us - a.t_us for a, b in zip(loop, loop[1:], strict=False)} == {34_000_000}
+    assert all(c.capture for c in loop)
+    leak = sorted((c for c in workload.calls if c.special == "leaked_key"), key=lambda c: c.t_us)
+    assert len(leak) == 120  # 12,000 // 100
+    assert {(c.key.alias, c.model.name) for c in leak} == {("growth-prod", "claude-opus-4-6")}
+    assert leak[-1].t_us - leak[0].t_us < 3 * 3_600_000_000
+    assert not any(c.model.name == "claude-opus-4-6" and c.key.alias == "growth-prod"
+                   for c in workload.calls if c.special != "leaked_key")

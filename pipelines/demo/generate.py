@@ -58,6 +58,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from pipelines.demo import incidents
 from pipelines.demo import prompts as P
 
 SOURCES = ("litellm", "openai", "anthropic")
@@ -780,6 +781,7 @@ class Workload:
             model_name = self._model_for(feature, "openai")
             api = "responses" if MODELS[model_name].reasoning and rng.random() < 0.6 else "chat"
             specials.append(self._special("raw", fkey, model_name, "openai", api))
+        specials += incidents.retry_loop(self, n) + incidents.leaked_key(self, n)
         specials = specials[:n]
 
         # Features are weighted by calls; sessions are longer, so weight episodes down.
