@@ -359,6 +359,11 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
             target.unlink()
     home.ensure()
     (home.root / DEMO_MARKER).write_text("created by llmcost demo\n")
+    # The demo's budgets (a data file), so `llmcost budgets` and the anomalies have something
+    # to show; a budgets.toml the user put there is kept.
+    if not (home.root / "budgets.toml").exists():
+        shutil.copyfile(Path(__file__).parent / "demo" / "material" / "budgets.toml",
+                        home.root / "budgets.toml")
     started = time.monotonic()
     summary = generate_demo(home.landing, requests=args.requests, days=args.days, seed=args.seed)
     print(f"generated the demo workload in {time.monotonic() - started:.1f}s into {home.landing}: "

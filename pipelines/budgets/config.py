@@ -88,12 +88,14 @@ class BudgetsConfig:
             "budget_id": b.id, "period": b.period, "amount_usd": b.amount_usd,
             "scope": [{"key": k, "value": v} for k, v in b.scope],
             "actions": [{"key": k, "value": v} for k, v in b.actions],
+            "default_action": dict(b.actions)["default"],
             "thresholds": list(b.thresholds), "forecast_thresholds": list(b.forecast_thresholds),
             "failover_model": b.failover_model, "budget_order": i,
         } for i, b in enumerate(self.budgets)]
         return pa.Table.from_pylist(rows, schema=pa.schema([
             ("budget_id", pa.string()), ("period", pa.string()), ("amount_usd", pa.float64()),
-            ("scope", kv), ("actions", kv), ("thresholds", pa.list_(pa.float64())),
+            ("scope", kv), ("actions", kv), ("default_action", pa.string()),
+            ("thresholds", pa.list_(pa.float64())),
             ("forecast_thresholds", pa.list_(pa.float64())), ("failover_model", pa.string()),
             ("budget_order", pa.int64())]))
 

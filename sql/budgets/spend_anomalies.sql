@@ -1,7 +1,7 @@
 -- Grain: one row per anomaly (kind x dimension value x window_start). impact_usd = actual -
 -- expected (as AWS Cost Anomaly Detection), impact_pct NULL when expected is $0. root_causes:
--- the top 3 contributors of the anomaly's window by team, feature, model and api_key_hash,
--- with their dollars. detected_at is when the evidence was complete (the day's or hour's end
+-- the top 3 contributors of the anomaly's window by team, feature, model and api_key_hash
+-- (other than the anomaly's own dimension), with their dollars. detected_at is when the evidence was complete (the day's or hour's end
 -- for the series kinds, the deciding request for the others); spend_at_detection_usd what the
 -- anomaly had cost by then. anomaly_id hashes kind, dimension value and window start, so it is
 -- stable while a running anomaly grows.
@@ -103,10 +103,14 @@ contributions as (
 
 ranked as (
     select
-        *,
-        row_number() over (partition by anomaly_id, contributor_dimension
+        contributions.*,
+        row_number() over (partition by contributions.anomaly_id, contributor_dimension
                            order by contributor_usd desc, contributor_value) as contributor_rank
     from contributions
+    inner join identified
+        on identified.anomaly_id = contributions.anomaly_id
+    -- The anomaly's own dimension is no explanation of itself.
+    where contributions.contributor_dimension != identified.dimension
 ),
 
 root_causes as (
