@@ -105,6 +105,7 @@ def test_definitions_load():
         "prompt_waste", "savings_runs",
     }
     assert loaded.resolve_schedule_def("nightly_budgets").cron_schedule == "45 2 * * *"
+    assert loaded.resolve_schedule_def("hourly_budgets").cron_schedule == "15 * * * *"
     assert {sensor.name for sensor in loaded.sensors} == {"landing_sensor", "lake_dates_sensor",
                                                          "alert_delivery_sensor"}
 

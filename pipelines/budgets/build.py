@@ -78,15 +78,16 @@ def build_marts(con: duckdb.DuckDBPyConnection, home: Home, cfg: budgets_config.
     if any(b.failover_model for b in cfg.budgets):
         price_failovers(con, home)
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE budget_failover_costs (source VARCHAR, "
-                    "request_id VARCHAR, failover_model VARCHAR, "
+        con.execute("CREATE OR REPLACE TEMP TABLE budget_failover_costs (request_index BIGINT, "
+                    "source VARCHAR, request_id VARCHAR, failover_model VARCHAR, "
                     "failover_cost_usd DECIMAL(38, 12), failover_unpriced_reason VARCHAR)")
     timings["members"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    decisions = replay_decisions(con)
+    decisions, exhausted = replay_decisions(con)
     result.replayed_requests = decisions.num_rows
     con.register("replay_decisions", decisions)
+    con.register("replay_exhausted", exhausted)
     timings["replay"] = time.perf_counter() - started
     if progress:
         progress(f"budgets: {len(cfg.budgets)} budget(s), the replay changes "
@@ -114,24 +115,29 @@ def build_marts(con: duckdb.DuckDBPyConnection, home: Home, cfg: budgets_config.
         con.execute("ROLLBACK")
         raise
     con.unregister("replay_decisions")
+    con.unregister("replay_exhausted")
     timings["marts"] = time.perf_counter() - started
     for table in BUDGET_MARTS:
         result.row_counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return result
 
 
-def replay_decisions(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Run the enforcement replay; one row per request it changes."""
+def replay_decisions(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, pa.Table]:
+    """Run the enforcement replay: one row per request it changes, and per budget instance the
+    time its admitted spend reached the amount (instances that reached it)."""
     frame = con.sql(sql("int_budget_replay_members")).to_arrow_table()
-    columns = {"source": pa.string(), "request_id": pa.string(), "decision": pa.string(),
-               "budget_id": pa.string(), "scope_value": pa.string(),
+    columns = {"request_index": pa.int64(), "source": pa.string(), "request_id": pa.string(),
+               "decision": pa.string(), "budget_id": pa.string(), "scope_value": pa.string(),
                "period_start": pa.timestamp("us", tz="UTC"), "failover_model": pa.string()}
+    instance_columns = {"budget_id": pa.string(), "scope_value": pa.string(),
+                        "period_start": pa.timestamp("us", tz="UTC"),
+                        "exhausted_at": pa.timestamp("us", tz="UTC")}
     if frame.num_rows == 0:
-        return pa.schema(columns).empty_table()
+        return pa.schema(columns).empty_table(), pa.schema(instance_columns).empty_table()
+    # Members arrive in replay order; each request's run of rows is one slice.
     request_index = frame.column("request_index").to_numpy()
-    n = int(request_index[-1]) + 1
-    ptr = np.searchsorted(request_index, np.arange(n + 1)).astype(np.int64)
-    firsts = ptr[:-1]
+    firsts = np.flatnonzero(np.r_[True, request_index[1:] != request_index[:-1]])
+    ptr = np.r_[firsts, len(request_index)].astype(np.int64)
     instance = frame.column("instance_index").to_numpy()
     amounts = np.zeros(int(instance.max()) + 1, np.int64)
     amounts[instance] = frame.column("amount_nano").to_numpy()
@@ -139,12 +145,23 @@ def replay_decisions(con: duckdb.DuckDBPyConnection) -> pa.Table:
                       frame.column("failover_cost_nano").to_numpy(),
                       frame.column("cost_nano").to_numpy()[firsts], amounts)
     changed = np.flatnonzero(outcome.decision)
-    members = outcome.deciding_member[changed]
     labels = np.where(outcome.decision[changed] == BLOCK, "blocked", "failover")
-    picked = frame.take(pa.array(members))
-    return pa.table({
+    picked = frame.take(pa.array(outcome.deciding_member[changed]))
+    decisions = pa.table({
+        "request_index": picked.column("request_index"),
         "source": picked.column("source"), "request_id": picked.column("request_id"),
         "decision": pa.array(labels.tolist(), pa.string()),
         "budget_id": picked.column("budget_id"), "scope_value": picked.column("scope_value"),
         "period_start": picked.column("period_start").cast(pa.timestamp("us", tz="UTC")),
         "failover_model": picked.column("failover_model")})
+    # An instance's row of its first member names it; the request it was exhausted at, its time.
+    reached = np.flatnonzero(outcome.exhausted_at >= 0)
+    first_member = np.full(len(amounts), -1, np.int64)
+    first_member[instance[::-1]] = np.arange(len(instance))[::-1]
+    named = frame.take(pa.array(first_member[reached]))
+    at = frame.take(pa.array(firsts[outcome.exhausted_at[reached]])).column("occurred_at")
+    exhausted = pa.table({
+        "budget_id": named.column("budget_id"), "scope_value": named.column("scope_value"),
+        "period_start": named.column("period_start").cast(pa.timestamp("us", tz="UTC")),
+        "exhausted_at": at.cast(pa.timestamp("us", tz="UTC"))})
+    return decisions, exhausted

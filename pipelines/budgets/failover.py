@@ -26,13 +26,14 @@ _OVERRIDES = {
 
 
 def price_failovers(con: duckdb.DuckDBPyConnection, home: Home) -> None:
-    """Create temp table ``budget_failover_costs`` (source, request_id, failover_model,
+    """Create temp table ``budget_failover_costs`` (request_index, source, request_id,
+    failover_model,
     failover_cost_usd, failover_unpriced_reason) for every request x failover model that an
     enforcing budget could reroute (the members of ``int_budget_members`` with action
     failover)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE budget_failover_candidates AS
-        SELECT DISTINCT source, request_id, failover_model
+        SELECT DISTINCT request_index, source, request_id, failover_model
         FROM int_budget_members WHERE action = 'failover'
     """)
     present = {row[0] for row in con.execute("DESCRIBE requests").fetchall()}
@@ -66,11 +67,20 @@ def price_failovers(con: duckdb.DuckDBPyConnection, home: Home) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE budget_failover_costs AS
         SELECT
-            source,
-            request_id,
-            model_raw AS failover_model,
-            any_value(cost_usd) AS failover_cost_usd,
-            any_value(unpriced_reason) AS failover_unpriced_reason
-        FROM int_requests__priced
-        GROUP BY source, request_id, model_raw
+            candidates.request_index,
+            candidates.source,
+            candidates.request_id,
+            candidates.failover_model,
+            priced.failover_cost_usd,
+            priced.failover_unpriced_reason
+        FROM budget_failover_candidates AS candidates
+        INNER JOIN (
+            SELECT source, request_id, model_raw, any_value(cost_usd) AS failover_cost_usd,
+                any_value(unpriced_reason) AS failover_unpriced_reason
+            FROM int_requests__priced
+            GROUP BY source, request_id, model_raw
+        ) AS priced
+            ON priced.source = candidates.source
+            AND priced.request_id = candidates.request_id
+            AND priced.model_raw = candidates.failover_model
     """)

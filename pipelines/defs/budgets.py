@@ -60,6 +60,17 @@ nightly_budgets = dg.ScheduleDefinition(
     "build.",
 )
 
+# For the hourly cadence (off by default, like every schedule): with landing_sensor and
+# lake_dates_sensor building new files within minutes, alerts then lag spend by about an hour.
+hourly_budgets = dg.ScheduleDefinition(
+    name="hourly_budgets",
+    job=budgets_job,
+    cron_schedule="15 * * * *",
+    execution_timezone="UTC",
+    description="Rebuild the budget and anomaly marts every hour at :15 (the hourly cadence "
+    "of `llmcost anomalies eval`).",
+)
+
 
 @dg.sensor(
     minimum_interval_seconds=60,

@@ -9,69 +9,89 @@ with members as (
 ),
 
 budgets as (
-    select * from budget_rows
-),
-
-thresholds as (
-    select budget_id, 'actual' as basis, unnest(thresholds) as threshold from budgets
-    union all
-    select budget_id, 'forecast' as basis, unnest(forecast_thresholds) as threshold from budgets
+    select budget_order, thresholds, forecast_thresholds from budget_rows
 ),
 
 scored as (
     select
-        *,
-        cast(cumulative_usd as double) / greatest(
-            epoch(occurred_at - period_start) / epoch(period_end - period_start), 1e-9
-        ) as forecast_usd,
-        epoch(occurred_at - period_start) / epoch(period_end - period_start) as elapsed_share
+        members.*,
+        members.cumulative_usd - coalesce(members.cost_usd, 0) as before_usd,
+        epoch(members.occurred_at - members.period_start)
+            / epoch(members.period_end - members.period_start) as elapsed_share,
+        budgets.thresholds,
+        budgets.forecast_thresholds
     from members
+    inner join budgets
+        on budgets.budget_order = members.budget_order
 ),
 
-reached as (
+-- The thresholds each request crosses: cumulative spend only grows, so an actual threshold is
+-- crossed by exactly one request, the one that takes the spend from below it to at or above.
+crossed as (
     select
-        scored.budget_id,
-        scored.scope_value,
-        scored.period_start,
-        thresholds.threshold,
-        thresholds.basis,
-        min(scored.period_rank) as period_rank
+        *,
+        list_filter(thresholds, lambda threshold:
+            before_usd < cast(threshold as decimal(18, 6)) * amount_usd
+            and cast(threshold as decimal(18, 6)) * amount_usd <= cumulative_usd)
+            as actual_crossed,
+        case when elapsed_share >= $forecast_min_elapsed then list_filter(
+            forecast_thresholds, lambda threshold:
+                cast(cumulative_usd as double) / elapsed_share
+                    >= threshold * cast(amount_usd as double))
+        else [] end as forecast_reached
     from scored
-    inner join thresholds
-        on thresholds.budget_id = scored.budget_id
-    where (thresholds.basis = 'actual' and scored.cumulative_usd
-            >= cast(thresholds.threshold as decimal(18, 6)) * scored.amount_usd)
-        or (thresholds.basis = 'forecast' and scored.elapsed_share >= $forecast_min_elapsed
-            and scored.forecast_usd >= thresholds.threshold * cast(scored.amount_usd as double))
+),
+
+crossings as (
+    select *, 'actual' as basis, unnest(actual_crossed) as threshold
+    from crossed
+    where len(actual_crossed) > 0
+    union all
+    select *, 'forecast' as basis, unnest(forecast_reached) as threshold
+    from crossed
+    where len(forecast_reached) > 0
+),
+
+-- The run-rate forecast can dip back under a threshold: the first request that reached it.
+first_crossings as (
+    select
+        budget_id,
+        scope_value,
+        period,
+        period_start,
+        period_end,
+        amount_usd,
+        threshold,
+        basis,
+        arg_min({'crossed_at': occurred_at, 'request_id': request_id, 'source': source,
+                 'spend_usd': cumulative_usd, 'elapsed_share': elapsed_share,
+                 'action': action}, period_rank) as first_request
+    from crossings
     group by all
 ),
 
 final as (
     select
-        md5(concat_ws('|', reached.budget_id, reached.scope_value,
-                      strftime(reached.period_start, '%Y-%m-%dT%H:%M:%SZ'),
-                      cast(reached.threshold as varchar), reached.basis)) as alert_id,
-        reached.budget_id,
-        reached.scope_value,
-        scored.period,
-        reached.period_start,
-        scored.period_end,
-        scored.amount_usd,
-        reached.threshold,
-        reached.basis,
-        scored.occurred_at as crossed_at,
-        scored.request_id,
-        scored.source,
-        cast(scored.cumulative_usd as decimal(18, 6)) as spend_at_crossing_usd,
-        case when reached.basis = 'forecast'
-            then cast(scored.forecast_usd as decimal(18, 6)) end as forecast_at_crossing_usd,
-        scored.action
-    from reached
-    inner join scored
-        on scored.budget_id = reached.budget_id
-        and scored.scope_value = reached.scope_value
-        and scored.period_start = reached.period_start
-        and scored.period_rank = reached.period_rank
+        md5(concat_ws('|', budget_id, scope_value,
+                      strftime(period_start, '%Y-%m-%dT%H:%M:%SZ'),
+                      cast(threshold as varchar), basis)) as alert_id,
+        budget_id,
+        scope_value,
+        period,
+        period_start,
+        period_end,
+        amount_usd,
+        threshold,
+        basis,
+        first_request.crossed_at as crossed_at,
+        first_request.request_id as request_id,
+        first_request.source as source,
+        cast(first_request.spend_usd as decimal(18, 6)) as spend_at_crossing_usd,
+        case when basis = 'forecast' then cast(
+            cast(first_request.spend_usd as double) / first_request.elapsed_share
+            as decimal(18, 6)) end as forecast_at_crossing_usd,
+        first_request.action as action
+    from first_crossings
 )
 
 select * from final

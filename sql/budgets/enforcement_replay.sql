@@ -44,8 +44,7 @@ final as (
         on requests.source = decisions.source
         and requests.request_id = decisions.request_id
     left join failover
-        on failover.source = decisions.source
-        and failover.request_id = decisions.request_id
+        on failover.request_index = decisions.request_index
         and failover.failover_model = decisions.failover_model
 )
 

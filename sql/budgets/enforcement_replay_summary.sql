@@ -2,12 +2,26 @@
 -- as logged and as replayed with every budget's cap enforced (a request blocked or failed over
 -- by any budget changes the spend of every budget it counts toward), and what that saves.
 -- An unpriced failover counts at its original cost in replay_spend_usd, and is counted apart.
+-- exhausted_at: when the replayed spend of a budget that enforces (block / failover) reached
+-- its amount, from then on its requests were blocked or failed over.
 with members as (
     select * from int_budget_members
 ),
 
+decisions as (
+    select * from replay_decisions
+),
+
 replayed as (
-    select * from enforcement_replay
+    select decisions.request_index, enforcement_replay.*
+    from enforcement_replay
+    inner join decisions
+        on decisions.source = enforcement_replay.source
+        and decisions.request_id = enforcement_replay.request_id
+),
+
+exhausted as (
+    select * from replay_exhausted
 ),
 
 costed as (
@@ -24,22 +38,10 @@ costed as (
             as is_unpriced_failover
     from members
     left join replayed
-        on replayed.source = members.source
-        and replayed.request_id = members.request_id
+        on replayed.request_index = members.request_index
 ),
 
-cumulative as (
-    select
-        *,
-        sum(coalesce(replay_cost_usd, 0)) over (
-            partition by budget_id, scope_value, period_start
-            order by occurred_at, request_id, source
-            rows between unbounded preceding and current row
-        ) as replay_cumulative_usd
-    from costed
-),
-
-final as (
+periods as (
     select
         budget_id,
         scope_value,
@@ -55,10 +57,20 @@ final as (
         cast(sum(coalesce(cost_usd, 0)) as decimal(18, 6)) as original_spend_usd,
         cast(sum(coalesce(replay_cost_usd, 0)) as decimal(18, 6)) as replay_spend_usd,
         cast(sum(coalesce(cost_usd, 0)) - sum(coalesce(replay_cost_usd, 0)) as decimal(18, 6))
-            as saved_usd,
-        min(occurred_at) filter (where replay_cumulative_usd >= amount_usd) as exhausted_at
-    from cumulative
+            as saved_usd
+    from costed
     group by budget_id, scope_value, period, period_start, period_end
+),
+
+final as (
+    select
+        periods.*,
+        exhausted.exhausted_at
+    from periods
+    left join exhausted
+        on exhausted.budget_id = periods.budget_id
+        and exhausted.scope_value = periods.scope_value
+        and exhausted.period_start = periods.period_start
 )
 
 select * from final

@@ -7,44 +7,59 @@ with requests as (
     select * from requests where prompt_hash is not null and cost_usd is not null
 ),
 
+-- Only (key, session, prompt) groups with enough calls can loop: most sessions are short.
+repeated as (
+    select api_key_hash, session_id, prompt_hash
+    from requests
+    group by all
+    having count(*) >= $retry_min_calls
+),
+
 windowed as (
     select
-        source,
-        request_id,
-        occurred_at,
-        api_key_hash,
-        session_id,
-        prompt_hash,
-        cast(cost_usd as double) as cost_usd,
+        requests.source,
+        requests.request_id,
+        requests.occurred_at,
+        requests.api_key_hash,
+        requests.session_id,
+        requests.prompt_hash,
+        cast(requests.cost_usd as double) as cost_usd,
         count(*) over recent as calls_in_window,
-        occurred_at - lag(occurred_at) over calls as gap
+        requests.occurred_at - lag(requests.occurred_at) over calls as gap,
+        sum(cast(requests.cost_usd as double)) over calls as cumulative_usd
     from requests
+    semi join repeated
+        on repeated.api_key_hash is not distinct from requests.api_key_hash
+        and repeated.session_id is not distinct from requests.session_id
+        and repeated.prompt_hash = requests.prompt_hash
     window
-        calls as (partition by api_key_hash, session_id, prompt_hash order by occurred_at,
-                  request_id),
-        recent as (partition by api_key_hash, session_id, prompt_hash order by occurred_at
+        calls as (partition by requests.api_key_hash, requests.session_id, requests.prompt_hash
+                  order by requests.occurred_at, requests.request_id
+                  rows between unbounded preceding and current row),
+        recent as (partition by requests.api_key_hash, requests.session_id,
+                   requests.prompt_hash order by requests.occurred_at
                    range between to_minutes(cast($retry_window_minutes as bigint)) preceding
                    and current row)
 ),
 
-runs as (
-    select
-        *,
-        sum(case when gap is null or gap >= to_minutes(cast($retry_window_minutes as bigint))
-            then 1 else 0 end) over calls as run_number
-    from windowed
-    window calls as (partition by api_key_hash, session_id, prompt_hash order by occurred_at,
-                     request_id)
-),
-
+-- A gap of a whole window starts a new run; a run's cost so far is the cumulative cost minus
+-- the cumulative cost before the run began (the largest such start value seen so far).
 cumulative as (
     select
         *,
-        sum(cost_usd) over (
-            partition by api_key_hash, session_id, prompt_hash, run_number
-            order by occurred_at, request_id rows between unbounded preceding and current row
-        ) as run_cost_usd
-    from runs
+        sum(case when is_new_run then 1 else 0 end) over calls as run_number,
+        cumulative_usd - max(case when is_new_run then cumulative_usd - cost_usd end)
+            over calls as run_cost_usd
+    from (
+        select
+            *,
+            gap is null or gap >= to_minutes(cast($retry_window_minutes as bigint))
+                as is_new_run
+        from windowed
+    )
+    window calls as (partition by api_key_hash, session_id, prompt_hash
+                     order by occurred_at, request_id
+                     rows between unbounded preceding and current row)
 ),
 
 loops as (

@@ -65,24 +65,29 @@ request_conditions as (
     cross join conditions
 ),
 
-scoped as (
+kept as (
+    select request_conditions.*, len(budgets.scope) as scope_keys
+    from request_conditions
+    inner join budgets
+        on budgets.budget_order = request_conditions.budget_order
+    where request_value is not null
+        and (wanted_value = '*' or request_value = wanted_value)
+),
+
+-- A scope of one key (the common case) needs no aggregation; several keys must all match.
+matched as (
+    select request_index, budget_order, scope_key || '=' || request_value as scope_value
+    from kept
+    where scope_keys = 1
+    union all
     select
         request_index,
         budget_order,
-        string_agg(scope_key || '=' || request_value, ',' order by scope_key) as scope_value,
-        count(*) as matched_conditions
-    from request_conditions
-    where request_value is not null
-        and (wanted_value = '*' or request_value = wanted_value)
+        string_agg(scope_key || '=' || request_value, ',' order by scope_key) as scope_value
+    from kept
+    where scope_keys > 1
     group by request_index, budget_order
-),
-
-matched as (
-    select scoped.request_index, scoped.budget_order, scoped.scope_value
-    from scoped
-    inner join budgets
-        on budgets.budget_order = scoped.budget_order
-        and len(budgets.scope) = scoped.matched_conditions
+    having count(*) = any_value(scope_keys)
     union all
     select indexed.request_index, budgets.budget_order, 'all' as scope_value
     from indexed
@@ -157,7 +162,7 @@ final as (
         is_priced,
         -- Summed as integer nano-dollars: exact, and far faster than 128-bit decimals.
         cast(sum(cast(round(coalesce(cost_usd, 0) * 1000000000) as bigint))
-            over period_so_far as decimal(38, 9)) / 1000000000 as cumulative_usd,
+            over period_so_far as decimal(38, 0)) * 0.000000001 as cumulative_usd,
         row_number() over period_so_far as period_rank
     from periods
     window period_so_far as (

@@ -17,19 +17,17 @@ costed as (
     from members
     left join failover
         on members.action = 'failover'
-        and failover.source = members.source
-        and failover.request_id = members.request_id
+        and failover.request_index = members.request_index
         and failover.failover_model = members.failover_model
 ),
 
 upper_bound as (
     select
-        source,
-        request_id,
+        request_index,
         greatest(coalesce(max(cost_usd), 0), coalesce(max(failover_cost_usd), 0))
             as upper_cost_usd
     from costed
-    group by source, request_id
+    group by request_index
 ),
 
 instances as (
@@ -42,8 +40,7 @@ instances as (
         sum(upper_bound.upper_cost_usd) as upper_spend_usd
     from costed
     inner join upper_bound
-        on upper_bound.source = costed.source
-        and upper_bound.request_id = costed.request_id
+        on upper_bound.request_index = costed.request_index
     group by all
 ),
 
@@ -57,13 +54,13 @@ candidates as (
 
 final as (
     select
-        dense_rank() over (order by costed.occurred_at, costed.request_id, costed.source) - 1
-            as request_index,
+        costed.request_index,
         costed.source,
         costed.request_id,
         costed.budget_id,
         costed.scope_value,
         costed.period_start,
+        costed.occurred_at,
         costed.failover_model,
         candidates.instance_index,
         case costed.action when 'block' then 2 when 'failover' then 1 else 0 end

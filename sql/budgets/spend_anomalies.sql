@@ -39,44 +39,63 @@ requests as (
     where cost_usd is not null
 ),
 
-request_values as (
-    unpivot (
-        select
-            *,
-            coalesce(team, 'unattributed') as team_value,
-            coalesce(team, 'unattributed') || '/' || coalesce(feature, 'unattributed')
-                as feature_value,
-            model as model_value,
-            provider as provider_value,
-            api_key_hash as api_key_hash_value,
-            provider || '/' || model as new_model_value,
-            session_id as session_id_value
-        from requests
-    )
-    on team_value, feature_value, model_value, provider_value, api_key_hash_value,
-        new_model_value, session_id_value
-    into name value_name value dimension_value
-),
-
+-- The anomaly's requests: one equality join per dimension (the anomalies are few).
 in_window as (
-    select
-        identified.anomaly_id,
-        request_values.source,
-        request_values.request_id,
-        request_values.occurred_at,
-        request_values.cost_usd,
-        request_values.team,
-        request_values.feature,
-        request_values.model,
-        request_values.api_key_hash
+    select identified.anomaly_id, requests.*
     from identified
-    inner join request_values
-        on request_values.value_name = case
-            when identified.kind = 'new_model' then 'new_model_value'
-            else identified.dimension || '_value' end
-        and request_values.dimension_value = identified.dimension_value
-        and request_values.occurred_at >= identified.window_start
-        and request_values.occurred_at < identified.window_end
+    inner join requests
+        on coalesce(requests.team, 'unattributed') = identified.dimension_value
+        and requests.occurred_at >= identified.window_start
+        and requests.occurred_at < identified.window_end
+    where identified.dimension = 'team'
+    union all
+    select identified.anomaly_id, requests.*
+    from identified
+    inner join requests
+        on coalesce(requests.team, 'unattributed') || '/' || coalesce(requests.feature, 'unattributed') = identified.dimension_value
+        and requests.occurred_at >= identified.window_start
+        and requests.occurred_at < identified.window_end
+    where identified.dimension = 'feature'
+    union all
+    select identified.anomaly_id, requests.*
+    from identified
+    inner join requests
+        on requests.model = identified.dimension_value
+        and requests.occurred_at >= identified.window_start
+        and requests.occurred_at < identified.window_end
+    where identified.dimension = 'model' and identified.kind != 'new_model'
+    union all
+    select identified.anomaly_id, requests.*
+    from identified
+    inner join requests
+        on requests.provider = identified.dimension_value
+        and requests.occurred_at >= identified.window_start
+        and requests.occurred_at < identified.window_end
+    where identified.dimension = 'provider'
+    union all
+    select identified.anomaly_id, requests.*
+    from identified
+    inner join requests
+        on requests.api_key_hash = identified.dimension_value
+        and requests.occurred_at >= identified.window_start
+        and requests.occurred_at < identified.window_end
+    where identified.dimension = 'api_key_hash'
+    union all
+    select identified.anomaly_id, requests.*
+    from identified
+    inner join requests
+        on requests.session_id = identified.dimension_value
+        and requests.occurred_at >= identified.window_start
+        and requests.occurred_at < identified.window_end
+    where identified.dimension = 'session_id'
+    union all
+    select identified.anomaly_id, requests.*
+    from identified
+    inner join requests
+        on requests.provider || '/' || requests.model = identified.dimension_value
+        and requests.occurred_at >= identified.window_start
+        and requests.occurred_at < identified.window_end
+    where identified.kind = 'new_model'
 ),
 
 first_requests as (
