@@ -30,7 +30,10 @@ indexed as (
         provider,
         model,
         api_key_hash,
-        user_id
+        user_id,
+        timezone($timezone, occurred_at) as occurred_local,
+        -- Nano-dollars: cumulative sums over int64 are exact and fast.
+        cast(round(coalesce(cost_usd, 0) * 1000000000) as bigint) as cost_nano
     from requests
 ),
 
@@ -112,7 +115,8 @@ localised as (
         budgets.budget_order,
         budgets.failover_model,
         coalesce(environment_actions.action, budgets.default_action) as action,
-        timezone($timezone, indexed.occurred_at) as occurred_local
+        indexed.occurred_local,
+        indexed.cost_nano
     from matched
     inner join indexed
         on indexed.request_index = matched.request_index
@@ -136,38 +140,50 @@ periods as (
     from localised
 ),
 
-final as (
+-- Back to UTC once per distinct period, not once per request.
+period_bounds as (
     select
-        request_index,
-        source,
-        request_id,
-        budget_id,
-        scope_value,
         period,
+        period_start_local,
         timezone($timezone, period_start_local) as period_start,
         timezone($timezone, period_start_local + case period
             when 'day' then interval 1 day
             when 'week' then interval 7 day
             when 'month' then interval 1 month
             when 'quarter' then interval 3 month
-        end) as period_end,
-        cast(amount_usd as decimal(18, 6)) as amount_usd,
-        budget_order,
-        action,
-        failover_model,
-        environment,
-        occurred_at,
-        usage_date,
-        cost_usd,
-        is_priced,
-        -- Summed as integer nano-dollars: exact, and far faster than 128-bit decimals.
-        cast(sum(cast(round(coalesce(cost_usd, 0) * 1000000000) as bigint))
-            over period_so_far as decimal(38, 0)) * 0.000000001 as cumulative_usd,
+        end) as period_end
+    from (select distinct period, period_start_local from periods)
+),
+
+final as (
+    select
+        periods.request_index,
+        periods.source,
+        periods.request_id,
+        periods.budget_id,
+        periods.scope_value,
+        periods.period,
+        period_bounds.period_start,
+        period_bounds.period_end,
+        cast(periods.amount_usd as decimal(18, 6)) as amount_usd,
+        periods.budget_order,
+        periods.action,
+        periods.failover_model,
+        periods.environment,
+        periods.occurred_at,
+        periods.usage_date,
+        periods.cost_usd,
+        periods.is_priced,
+        cast(sum(periods.cost_nano) over period_so_far as decimal(38, 0)) * 0.000000001
+            as cumulative_usd,
         row_number() over period_so_far as period_rank
     from periods
+    inner join period_bounds
+        on period_bounds.period = periods.period
+        and period_bounds.period_start_local = periods.period_start_local
     window period_so_far as (
-        partition by budget_order, scope_value, period_start_local
-        order by request_index
+        partition by periods.budget_order, periods.scope_value, periods.period_start_local
+        order by periods.request_index
         rows between unbounded preceding and current row
     )
 )
