@@ -217,10 +217,9 @@ def cmd_anomalies(args: argparse.Namespace, home: Home) -> int:
                    dimension_value, strftime(window_start, '%Y-%m-%d %H:%M') as since,
                    round(actual_usd, 2) as actual_usd, round(expected_usd, 2) as expected_usd,
                    round(impact_usd, 2) as impact_usd, score,
-                   (select string_agg(cause.dimension || '=' || cause.value || ' $'
-                                      || round(cause.cost_usd, 2), ', ')
-                    from (select unnest(root_causes) as cause order by cause.cost_usd desc
-                          limit 3)) as root_causes
+                   array_to_string(list_transform(root_causes[1:3], lambda cause:
+                       cause.dimension || '=' || cause.value || ' $'
+                       || round(cause.cost_usd, 2)), ', ') as root_causes
             from spend_anomalies where kind = any($kinds) or len($kinds) = 0
             order by detected_at, kind, dimension_value
         """, {"kinds": args.kind or []})

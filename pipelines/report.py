@@ -123,8 +123,7 @@ BUDGET_SECTIONS: list[tuple[str, str, str]] = [
         select kind, dimension_value, strftime(window_start, '%Y-%m-%d %H:%M') as since,
                round(actual_usd, 2) as actual_usd, round(expected_usd, 2) as expected_usd,
                round(impact_usd, 2) as impact_usd,
-               (select cause.dimension || '=' || cause.value from unnest(root_causes) as t(cause)
-                order by cause.cost_usd desc limit 1) as top_cause
+               root_causes[1].dimension || '=' || root_causes[1].value as top_cause
         from spend_anomalies order by detected_at desc, kind limit 10
         """,
     ),

@@ -1,7 +1,7 @@
 -- Grain: one row per anomaly (kind x dimension value x window_start). impact_usd = actual -
 -- expected (as AWS Cost Anomaly Detection), impact_pct NULL when expected is $0. root_causes:
 -- the top 3 contributors of the anomaly's window by team, feature, model and api_key_hash
--- (other than the anomaly's own dimension), with their dollars. detected_at is when the evidence was complete (the day's or hour's end
+-- (other than the anomaly's own dimension), with their dollars, largest first. detected_at is when the evidence was complete (the day's or hour's end
 -- for the series kinds, the deciding request for the others); spend_at_detection_usd what the
 -- anomaly had cost by then. anomaly_id hashes kind, dimension value and window start, so it is
 -- stable while a running anomaly grows.
@@ -137,7 +137,7 @@ root_causes as (
         anomaly_id,
         list({'dimension': contributor_dimension, 'value': contributor_value,
               'cost_usd': cast(contributor_usd as decimal(18, 6))}
-             order by contributor_dimension, contributor_usd desc, contributor_value)
+             order by contributor_usd desc, contributor_dimension, contributor_value)
             as root_causes
     from ranked
     where contributor_rank <= 3
