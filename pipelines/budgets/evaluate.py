@@ -143,6 +143,20 @@ def _incidents(con, rng: random.Random, trial: int, warm_from: datetime, last_da
         ("model", f"openai/{name}"), ("model", name), ("provider", "openai")},
         _synthetic(50, start, timedelta(seconds=144), 1.0, tag=f"model-{trial}",
                    team="eval", feature="new-model", model=name, provider="openai")))
+    for incident in out:
+        incident.touched |= _series_of(incident.rows)
+    return out
+
+
+def _series_of(rows: pa.Table) -> set[tuple[str, str]]:
+    """Every series the injected rows move (a duplicated feature also moves its keys)."""
+    out = set()
+    for row in rows.select(["team", "feature", "model", "provider", "api_key_hash",
+                            "session_id"]).to_pylist():
+        team, feature = row["team"] or "unattributed", row["feature"] or "unattributed"
+        out |= {("team", team), ("feature", f"{team}/{feature}"), ("model", row["model"]),
+                ("provider", row["provider"]), ("model", f"{row['provider']}/{row['model']}"),
+                ("api_key_hash", row["api_key_hash"]), ("session_id", row["session_id"])}
     return out
 
 
@@ -180,12 +194,27 @@ def evaluate(home: Home, *, seed: int = 42, trials: int = 4) -> EvalResult:
     if warm_from >= last_day:
         raise ValueError(f"the history spans {(last_day - first_day).days + 1} days: the "
                          f"evaluation needs more than {cfg.warmup_days + 2} (the warm-up)")
-    # Features that spend enough for a x3 day to clear the impact floor.
+    # Features that spend enough for a x3 day (+2x its usual spend) to clear the impact floor.
     features = con.execute("""
-        select team, feature, arg_max(model, cost_usd), arg_max(provider, cost_usd)
-        from (select team, feature, model, provider, usage_date, sum(cost_usd) as cost_usd
-              from base where team is not null and feature is not null group by all)
-        group by team, feature having median(cost_usd) >= $floor order by all
+        with daily as (
+            select team, feature, usage_date, sum(cost_usd) as cost_usd
+            from base where team is not null and feature is not null group by all
+        ),
+        top_model as (
+            select team, feature, arg_max(model, cost_usd) as model,
+                arg_max(provider, cost_usd) as provider
+            from (select team, feature, model, provider, sum(cost_usd) as cost_usd
+                  from base group by all)
+            group by all
+        )
+        select daily.team, daily.feature, any_value(top_model.model),
+            any_value(top_model.provider)
+        from daily
+        inner join top_model
+            on top_model.team = daily.team and top_model.feature = daily.feature
+        group by daily.team, daily.feature
+        having median(daily.cost_usd) * 2 >= $floor
+        order by all
     """, {"floor": cfg.min_impact_usd}).fetchall()
     keys = [row[0] for row in con.execute(
         "select api_key_hash from base where api_key_hash is not null group by 1 "
@@ -242,7 +271,7 @@ def pipeline_time(detected_at: datetime, cadence: str) -> datetime:
 def _spent_before(incident: Incident, at: datetime) -> float:
     times = incident.rows.column("occurred_at").to_pylist()
     costs = incident.rows.column("cost_usd").to_pylist()
-    return float(sum(c for t, c in zip(times, costs, strict=True) if t < at))
+    return float(sum(c or 0 for t, c in zip(times, costs, strict=True) if t < at))
 
 
 def render(result: EvalResult) -> str:
