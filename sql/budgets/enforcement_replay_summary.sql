@@ -8,16 +8,17 @@ with members as (
     select * from int_budget_members
 ),
 
-decisions as (
-    select * from replay_decisions
-),
-
+-- From the replay's decisions and the failover prices directly (integer joins), not the mart.
 replayed as (
-    select decisions.request_index, enforcement_replay.*
-    from enforcement_replay
-    inner join decisions
-        on decisions.source = enforcement_replay.source
-        and decisions.request_id = enforcement_replay.request_id
+    select
+        decisions.request_index,
+        decisions.decision,
+        case when decisions.decision = 'blocked' then cast(0 as decimal(38, 12))
+            else failover.failover_cost_usd end as replay_cost_usd
+    from replay_decisions as decisions
+    left join budget_failover_costs as failover
+        on failover.request_index = decisions.request_index
+        and failover.failover_model = decisions.failover_model
 ),
 
 exhausted as (
