@@ -216,9 +216,11 @@ def evaluate(home: Home, *, seed: int = 42, trials: int = 4) -> EvalResult:
         having median(daily.cost_usd) * 2 >= $floor
         order by all
     """, {"floor": cfg.min_impact_usd}).fetchall()
+    # Keys in use from the first day: past the warm-up wherever the incident lands.
     keys = [row[0] for row in con.execute(
         "select api_key_hash from base where api_key_hash is not null group by 1 "
-        "having min(occurred_at) < $warm order by 1", {"warm": warm_from}).fetchall()]
+        "having min(occurred_at) < $since order by 1",
+        {"since": first_day + timedelta(days=1)}).fetchall()]
     if not features or not keys:
         raise ValueError("the history has no feature spending above the impact floor or no "
                          "API key: nothing to inject into")
