@@ -98,25 +98,22 @@ matched as (
     where len(budgets.scope) = 0
 ),
 
+-- The window below sorts what it carries: keep these rows narrow, join the rest after it.
 localised as (
     select
         matched.request_index,
+        matched.budget_order,
         matched.scope_value,
-        indexed.source,
-        indexed.request_id,
-        indexed.occurred_at,
-        indexed.usage_date,
-        indexed.environment,
-        indexed.cost_usd,
-        indexed.is_priced,
-        budgets.budget_id,
         budgets.period,
-        budgets.amount_usd,
-        budgets.budget_order,
-        budgets.failover_model,
         coalesce(environment_actions.action, budgets.default_action) as action,
-        indexed.occurred_local,
-        indexed.cost_nano
+        indexed.cost_nano,
+        case budgets.period
+            when 'day' then date_trunc('day', indexed.occurred_local)
+            when 'week' then date_trunc('week', indexed.occurred_local - to_days($week_offset))
+                + to_days($week_offset)
+            when 'month' then date_trunc('month', indexed.occurred_local)
+            when 'quarter' then date_trunc('quarter', indexed.occurred_local)
+        end as period_start_local
     from matched
     inner join indexed
         on indexed.request_index = matched.request_index
@@ -127,17 +124,23 @@ localised as (
         and environment_actions.environment = indexed.environment
 ),
 
-periods as (
+cumulative as (
     select
-        *,
-        case period
-            when 'day' then date_trunc('day', occurred_local)
-            when 'week' then date_trunc('week', occurred_local - to_days($week_offset))
-                + to_days($week_offset)
-            when 'month' then date_trunc('month', occurred_local)
-            when 'quarter' then date_trunc('quarter', occurred_local)
-        end as period_start_local
+        request_index,
+        budget_order,
+        scope_value,
+        period,
+        action,
+        period_start_local,
+        cast(sum(cost_nano) over period_so_far as decimal(38, 0)) * 0.000000001
+            as cumulative_usd,
+        row_number() over period_so_far as period_rank
     from localised
+    window period_so_far as (
+        partition by budget_order, scope_value, period_start_local
+        order by request_index
+        rows between unbounded preceding and current row
+    )
 ),
 
 -- Back to UTC once per distinct period, not once per request.
@@ -152,40 +155,38 @@ period_bounds as (
             when 'month' then interval 1 month
             when 'quarter' then interval 3 month
         end) as period_end
-    from (select distinct period, period_start_local from periods)
+    from (select distinct period, period_start_local from localised)
 ),
 
 final as (
     select
-        periods.request_index,
-        periods.source,
-        periods.request_id,
-        periods.budget_id,
-        periods.scope_value,
-        periods.period,
+        cumulative.request_index,
+        indexed.source,
+        indexed.request_id,
+        budgets.budget_id,
+        cumulative.scope_value,
+        cumulative.period,
         period_bounds.period_start,
         period_bounds.period_end,
-        cast(periods.amount_usd as decimal(18, 6)) as amount_usd,
-        periods.budget_order,
-        periods.action,
-        periods.failover_model,
-        periods.environment,
-        periods.occurred_at,
-        periods.usage_date,
-        periods.cost_usd,
-        periods.is_priced,
-        cast(sum(periods.cost_nano) over period_so_far as decimal(38, 0)) * 0.000000001
-            as cumulative_usd,
-        row_number() over period_so_far as period_rank
-    from periods
+        cast(budgets.amount_usd as decimal(18, 6)) as amount_usd,
+        cumulative.budget_order,
+        cumulative.action,
+        budgets.failover_model,
+        indexed.environment,
+        indexed.occurred_at,
+        indexed.usage_date,
+        indexed.cost_usd,
+        indexed.is_priced,
+        cumulative.cumulative_usd,
+        cumulative.period_rank
+    from cumulative
+    inner join indexed
+        on indexed.request_index = cumulative.request_index
+    inner join budgets
+        on budgets.budget_order = cumulative.budget_order
     inner join period_bounds
-        on period_bounds.period = periods.period
-        and period_bounds.period_start_local = periods.period_start_local
-    window period_so_far as (
-        partition by periods.budget_order, periods.scope_value, periods.period_start_local
-        order by periods.request_index
-        rows between unbounded preceding and current row
-    )
+        on period_bounds.period = cumulative.period
+        and period_bounds.period_start_local = cumulative.period_start_local
 )
 
 select * from final
