@@ -14,6 +14,8 @@ cores), and against a plain DuckDB aggregate of the same table as the baseline.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -127,15 +129,23 @@ def main() -> None:
         ).fetchall()[0][0]
         con.close()
         started = time.perf_counter()
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         result = build.run(home)
         total = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime
+                                                           - cpu_before.ru_stime)
     print(f"{args.requests:,} requests, {series:,} series (generated in {generated:.1f}s)")
     for stage, seconds in result.seconds.items():
         print(f"  {stage:<10} {seconds:6.1f}s")
     print(f"  replay changed {result.replayed_requests:,} requests; rows: "
           + ", ".join(f"{name} {count:,}" for name, count in result.row_counts.items()))
-    print(f"budgets + replay + anomalies: {total:.1f}s (target < 60 s); baseline DuckDB "
+    print(f"budgets + replay + anomalies: {total:.1f}s wall (target < 60 s); baseline DuckDB "
           f"aggregate of the same table {baseline:.2f}s; ratio {total / baseline:.0f}x")
+    # On a shared machine the wall time includes waiting for the CPU; the CPU time used is
+    # what two idle cores would have to do (at best in half of it, at worst all of it).
+    print(f"CPU time used {cpu:.1f}s on {os.cpu_count()} cores (load average "
+          f"{os.getloadavg()[0]:.1f}): {cpu / 2:.1f}-{cpu:.1f}s of wall time on 2 idle cores")
 
 
 if __name__ == "__main__":
