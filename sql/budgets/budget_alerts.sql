@@ -8,17 +8,28 @@ with members as (
     select * from int_budget_members
 ),
 
+-- Each threshold as an amount in nano-dollars, once per budget, so the comparisons below are
+-- integer ones.
 budgets as (
-    select budget_order, thresholds, forecast_thresholds from budget_rows
+    select
+        budget_order,
+        list_transform(thresholds, lambda threshold: {
+            'threshold': threshold,
+            'nano': cast(round(cast(cast(threshold as decimal(18, 6))
+                               * cast(amount_usd as decimal(18, 6)) as decimal(38, 12))
+                               * 1000000000) as bigint)
+        }) as actual_levels,
+        forecast_thresholds
+    from budget_rows
 ),
 
 scored as (
     select
         members.*,
-        members.cumulative_usd - coalesce(members.cost_usd, 0) as before_usd,
+        members.cumulative_nano - members.cost_nano as before_nano,
         epoch(members.occurred_at - members.period_start)
             / epoch(members.period_end - members.period_start) as elapsed_share,
-        budgets.thresholds,
+        budgets.actual_levels,
         budgets.forecast_thresholds
     from members
     inner join budgets
@@ -30,14 +41,13 @@ scored as (
 crossed as (
     select
         *,
-        list_filter(thresholds, lambda threshold:
-            before_usd < cast(threshold as decimal(18, 6)) * amount_usd
-            and cast(threshold as decimal(18, 6)) * amount_usd <= cumulative_usd)
-            as actual_crossed,
+        list_transform(list_filter(actual_levels, lambda level:
+            before_nano < level.nano and level.nano <= cumulative_nano),
+            lambda level: level.threshold) as actual_crossed,
         case when elapsed_share >= $forecast_min_elapsed then list_filter(
             forecast_thresholds, lambda threshold:
-                cast(cumulative_usd as double) / elapsed_share
-                    >= threshold * cast(amount_usd as double))
+                cumulative_nano / elapsed_share
+                    >= threshold * cast(amount_usd as double) * 1000000000)
         else [] end as forecast_reached
     from scored
 ),

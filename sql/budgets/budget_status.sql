@@ -1,5 +1,5 @@
 -- Grain: budget_id x scope_value x period (periods with at least one request up to $as_of).
--- Spend counts priced requests up to $as_of. A closed period's forecast is its spend
+-- Spend counts priced requests up to $as_of (summed in nano-dollars, like the alerts). A closed period's forecast is its spend
 -- (method `actual`); the open one's is the run rate (spend / elapsed share of the period).
 with members as (
     select * from int_budget_members where occurred_at <= $as_of
@@ -14,7 +14,7 @@ periods as (
         period_end,
         any_value(amount_usd) as amount_usd,
         any_value(action) as action,
-        sum(coalesce(cost_usd, 0)) as spend_usd,
+        cast(sum(cost_nano) as decimal(38, 0)) * 0.000000001 as spend_usd,
         count(*) as requests,
         count(*) filter (where not is_priced) as unpriced_requests,
         max(occurred_at) as last_request_at

@@ -132,8 +132,8 @@ cumulative as (
         period,
         action,
         period_start_local,
-        cast(sum(cost_nano) over period_so_far as decimal(38, 0)) * 0.000000001
-            as cumulative_usd,
+        cost_nano,
+        sum(cost_nano) over period_so_far as cumulative_nano,
         row_number() over period_so_far as period_rank
     from localised
     window period_so_far as (
@@ -177,7 +177,9 @@ final as (
         indexed.usage_date,
         indexed.cost_usd,
         indexed.is_priced,
-        cumulative.cumulative_usd,
+        cumulative.cost_nano,
+        cumulative.cumulative_nano,
+        cast(cumulative.cumulative_nano as decimal(38, 0)) * 0.000000001 as cumulative_usd,
         cumulative.period_rank
     from cumulative
     inner join indexed
