@@ -44,6 +44,7 @@ from pipelines.sources import SOURCES
 from pipelines.warehouse import build, open_read_only
 
 DEMO_MARKER = ".llmcost-demo"
+DEMO_SAVINGS = Path(__file__).parent / "demo" / "material" / "savings_routing.toml"
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -275,6 +276,9 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
             target.unlink()
     home.ensure()
     (home.root / DEMO_MARKER).write_text("created by llmcost demo\n")
+    settings = home.root / "savings.toml"
+    if not settings.exists():  # the demo's routing policies; a user's own file is kept
+        shutil.copyfile(DEMO_SAVINGS, settings)
     started = time.monotonic()
     summary = generate_demo(home.landing, requests=args.requests, days=args.days, seed=args.seed)
     print(f"generated the demo workload in {time.monotonic() - started:.1f}s into {home.landing}: "
