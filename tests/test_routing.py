@@ -41,6 +41,13 @@ from = ["anthropic/claude-sonnet-4-5"]
 to = "anthropic/claude-haiku-9"
 
 [[routing.policies]]
+name = "complexity"
+kind = "classifier"
+from = ["anthropic/claude-opus-4-5"]
+to = "anthropic/claude-haiku-4-5"
+strong_share = 0.5
+
+[[routing.policies]]
 name = "canary"
 kind = "weighted"
 from = ["anthropic/claude-sonnet-4-5"]
@@ -73,6 +80,11 @@ HISTORY = [
     _call("b2", 4, "support-bot", "claude-sonnet-4-5", 2000, 0, 600),
     _call("b3", 5, "support-bot", "claude-haiku-4-5", 2000, 0, 300),
     _call("b4", 6, "support-bot", "claude-haiku-4-5", 2000, 0, 500),
+    # The classifier keeps the longer half (no prompt logged: the score is ln(1 + input)).
+    _call("c1", 7, "research", "claude-opus-4-5", 1000, 0, 100),
+    _call("c2", 8, "research", "claude-opus-4-5", 2000, 0, 100),
+    _call("c3", 9, "research", "claude-opus-4-5", 3000, 0, 100),
+    _call("c4", 10, "research", "claude-opus-4-5", 4000, 0, 100),
 ]
 
 
@@ -151,6 +163,18 @@ def test_ab_traffic_replaces_the_output_band(routed):
     assert row["saved_usd_high"] == pytest.approx(row["saved_usd"])
     assert "A/B in logs: 2 requests on anthropic/claude-haiku-4-5 vs 2" in row["quality_basis"]
     assert "output ratio 0.8" in row["quality_basis"]
+
+
+def test_classifier_keeps_its_strong_share_and_reports_its_calibration(routed):
+    row = _rows(routed, "SELECT * FROM routing_opportunities WHERE policy = 'complexity'")[0]
+    assert (row["eligible_requests"], row["routed_requests"]) == (4, 2.0)
+    # c1 and c2 switch: Opus 4.5 $5/$25 -> Haiku 4.5 $1/$5 per MTok.
+    saved = sum(tokens * 4e-6 + 100 * 20e-6 for tokens in (1000, 2000))
+    assert row["saved_usd"] == pytest.approx(saved, abs=1e-12)
+    # heuristic_v1 on MMLU at strong share 0.5 (shipped calibration table).
+    assert (row["est_pgr"], row["est_pgr_low"], row["est_pgr_high"]) == pytest.approx(
+        (0.626995, 0.598495, 0.648149))
+    assert row["quality_basis"].startswith("heuristic_v1 calibrated on RouteLLM MMLU")
 
 
 def test_routing_curve_has_eleven_shares_per_policy(routed):
