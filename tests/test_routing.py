@@ -11,6 +11,8 @@ serving the same feature are an A/B test whose output lengths replace the assume
 
 from __future__ import annotations
 
+import tomllib
+
 import duckdb
 import pytest
 
@@ -206,3 +208,38 @@ def test_settings_errors_name_the_key(tmp_path):
         (tmp_path / "savings.toml").write_text(text)
         with pytest.raises(savings_config.SavingsConfigError, match=message.replace("$", r"\$")):
             savings_config.load(tmp_path)
+
+
+def test_demo_policies_are_valid_and_name_priced_models():
+    from pipelines import pricing
+    from pipelines.cli import DEMO_SAVINGS
+    from pipelines.routing import policies, scorer
+
+    parsed = policies.parse(tomllib.loads(DEMO_SAVINGS.read_text())["routing"], DEMO_SAVINGS,
+                            scorer.names())
+    assert [p.kind for p in parsed.policies] == ["rule", "rule", "classifier", "weighted"]
+    priced = {f"{row['provider']}/{row['model']}" for row in pricing.load().rows.to_pylist()}
+    for policy in parsed.policies:
+        assert set(policy.from_models) <= priced
+        assert {t.model for t in policy.targets} <= priced
+
+
+def test_bad_model_limits_file_names_line_and_column(tmp_path):
+    from pipelines.routing import limits
+
+    home = Home(tmp_path / "home")
+    home.pricing.mkdir(parents=True)
+    (home.pricing / "model_limits.csv").write_text(
+        "provider,model,effective_from,effective_to,context_window_tokens,max_output_tokens,"
+        "tokenizer_family,source_url,notes\n"
+        "openai,gpt-x,2026-01-01,,lots,100,openai_o200k,https://example.com,mine\n")
+    with pytest.raises(limits.LimitsFileError, match=r"model_limits.csv:2: "
+                       r"context_window_tokens 'lots' is not a number"):
+        limits.load_limits(home)
+    (home.pricing / "model_limits.csv").write_text(
+        "provider,model,effective_from,effective_to,context_window_tokens,max_output_tokens,"
+        "tokenizer_family,source_url,notes\n"
+        "openai,gpt-4o,2024-05-13,,64000,100,openai_o200k,https://example.com,mine\n")
+    rows = {(r["model"], r["effective_from"].isoformat()): r["context_window_tokens"]
+            for r in limits.load_limits(home).to_pylist()}
+    assert rows[("gpt-4o", "2024-05-13")] == 64000  # the user's row replaces the shipped one
