@@ -6,6 +6,7 @@
     llmcost savings [--report-only]          cache / prompt-waste simulations over history
     llmcost budgets build|status|alerts|replay|deliver   budgets.toml: status, alerts, what-if
     llmcost anomalies [list|eval]            spend anomalies; measured detection on injections
+    llmcost routing eval FILE --weak C --strong C   RouteLLM router metrics on labelled prompts
     llmcost sql "QUERY" [--format F]         read-only query of the warehouse
     llmcost report                           where the money went
     llmcost sources                          supported input formats
@@ -45,6 +46,7 @@ from pipelines.sources import SOURCES
 from pipelines.warehouse import build, open_read_only
 
 DEMO_MARKER = ".llmcost-demo"
+DEMO_SAVINGS = Path(__file__).parent / "demo" / "material" / "savings_routing.toml"
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -240,6 +242,7 @@ def _simulate(home: Home) -> None:
 
 
 def cmd_savings(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.routing import report as routing_report
     from pipelines.savings import config as savings_config
     from pipelines.savings import report as savings_report
 
@@ -250,8 +253,19 @@ def cmd_savings(args: argparse.Namespace, home: Home) -> int:
     try:
         print(savings_report.headline(
             con, 0.0 if semantic.default_threshold is not None else semantic.min_precision))
+        print()
+        print("\n".join(routing_report.policy_lines(con)))
     finally:
         con.close()
+    return EXIT_OK
+
+
+def cmd_routing(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.routing import evaluate
+    from pipelines.routing import report as routing_report
+
+    result = evaluate.run(args.file, args.weak, args.strong, args.exclude)
+    print(routing_report.eval_json(result) if args.json else routing_report.eval_text(result))
     return EXIT_OK
 
 
@@ -363,6 +377,9 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
     if not (home.root / "budgets.toml").exists():
         shutil.copyfile(Path(__file__).parent / "demo" / "material" / "budgets.toml",
                         home.root / "budgets.toml")
+    settings = home.root / "savings.toml"
+    if not settings.exists():  # the demo's routing policies; a user's own file is kept
+        shutil.copyfile(DEMO_SAVINGS, settings)
     started = time.monotonic()
     summary = generate_demo(home.landing, requests=args.requests, days=args.days, seed=args.seed)
     print(f"generated the demo workload in {time.monotonic() - started:.1f}s into {home.landing}: "
@@ -437,6 +454,19 @@ def parser() -> argparse.ArgumentParser:
     anomalies.add_argument("--trials", type=int, default=4,
                            help="eval: incidents injected per kind")
     anomalies.set_defaults(func=cmd_anomalies)
+
+    routing = commands.add_parser("routing", help="routing quality: RouteLLM metrics")
+    routing_commands = routing.add_subparsers(dest="routing_command", required=True)
+    routing_eval = routing_commands.add_parser(
+        "eval", help="APGR, CPT(50%%), CPT(80%%) of the random router, the oracle and every "
+        "shipped scorer on a RouteLLM per-prompt CSV (a file, a folder or a glob)")
+    routing_eval.add_argument("file")
+    routing_eval.add_argument("--weak", required=True, help="the weak model's correctness column")
+    routing_eval.add_argument("--strong", required=True,
+                              help="the strong model's correctness column")
+    routing_eval.add_argument("--exclude", help="JSONL of prompts to drop ({\"eval_prompt\": ...})")
+    routing_eval.add_argument("--json", action="store_true", help="machine-readable output")
+    routing_eval.set_defaults(func=cmd_routing)
 
     sql = commands.add_parser(
         "sql", help="run a read-only SQL query on the warehouse (sandboxed: no file access)")

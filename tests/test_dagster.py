@@ -79,7 +79,7 @@ def test_definitions_load():
         "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
         "quarantine", "ingest_runs", "prices",
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
-        "prompt_waste", "savings_runs",
+        "prompt_waste", "routing_opportunities", "routing_curve", "savings_runs",
         "budget_status", "budget_alerts", "enforcement_replay", "enforcement_replay_summary",
         "spend_anomalies",
     }
@@ -102,7 +102,7 @@ def test_definitions_load():
     savings_job = loaded.resolve_job_def("savings_job")
     assert {key.to_user_string() for key in savings_job.asset_layer.executable_asset_keys} == {
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
-        "prompt_waste", "savings_runs",
+        "prompt_waste", "routing_opportunities", "routing_curve", "savings_runs",
     }
     assert loaded.resolve_schedule_def("nightly_budgets").cron_schedule == "45 2 * * *"
     assert loaded.resolve_schedule_def("hourly_budgets").cron_schedule == "15 * * * *"
