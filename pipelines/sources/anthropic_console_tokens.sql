@@ -62,7 +62,9 @@ counts AS (
         *,
         list_transform(counts_text, lambda x: {'k': x.k,
             't': nullif(nullif(trim(x.v), '--'), ''),
-            'n': TRY_CAST(nullif(nullif(trim(x.v), '--'), '') AS BIGINT)}) AS n
+            -- whole numbers only: TRY_CAST('12.5' AS BIGINT) would round it to 13
+            'n': CASE WHEN regexp_full_match(trim(x.v), '[0-9]{1,18}')
+                      THEN CAST(trim(x.v) AS BIGINT) END}) AS n
     FROM cleaned
 ),
 
@@ -75,7 +77,7 @@ parsed AS (
         n[4].n AS write_1h_n,
         n[5].n AS output_n,
         n[6].n AS web_search_n,
-        list_filter(n, lambda x: x.t IS NOT NULL AND (x.n IS NULL OR x.n < 0)) AS bad_counts,
+        list_filter(n, lambda x: x.t IS NOT NULL AND x.n IS NULL) AS bad_counts,
         timezone('UTC', TRY_CAST(day_text AS TIMESTAMP)) AS bucket_start,
         CASE WHEN length(day_text) > 10 THEN INTERVAL 1 HOUR ELSE INTERVAL 1 DAY END AS width,
         row_number() OVER (
