@@ -8,12 +8,15 @@ dollars, the tokens CSV the quantities) and Anthropic SDK captures (the logs):
 - tier: the logs do not know a request went through the Batch API (half price);
 - server tools: web search billed on a row without a model, never in a token log;
 - no logs: a workspace whose traffic never reaches the logger;
-- unexplained: a charge of a kind nothing explains stays in the residual and fails the status.
+- unexplained: a charge of a kind nothing explains stays in the residual and fails the status;
+- requests the logs never saw: the OpenAI usage export counts more requests than were logged.
 Each split is asserted to the cent, and the parts add up to the difference in every cell.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -211,3 +214,38 @@ def test_tolerance_is_configurable(planted, monkeypatch):
         reconcile.load_settings(settings_dir, {})
     with pytest.raises(reconcile.ReconcileConfigError, match="LLMCOST_RECONCILE_TOLERANCE"):
         reconcile.load_settings(planted.root, {reconcile.TOLERANCE_ENV: "two percent"})
+
+
+def test_requests_the_logs_never_saw(home, tmp_path):
+    """The OpenAI usage export counts requests (num_model_requests): two of ten never reached
+    the logger, and their cost is the whole gap."""
+    start = int(datetime(2026, 5, 4, tzinfo=UTC).timestamp())
+    page = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": start, "end_time": start + 86400, "results": [
+            {"object": "organization.usage.completions.result", "input_tokens": 10_000,
+             "output_tokens": 1_000, "num_model_requests": 10, "project_id": "proj_a",
+             "model": "gpt-4o-2024-08-06", "api_key_id": None, "user_id": None,
+             "batch": False, "service_tier": None}]}]}
+    usage = tmp_path / "usage.json"
+    usage.write_text(json.dumps(page))
+    logs = write_jsonl(tmp_path / "openai.jsonl", [
+        envelope({"id": f"chatcmpl-{n}", "object": "chat.completion", "created": start + 60,
+                  "model": "gpt-4o-2024-08-06", "choices": [],
+                  "usage": {"prompt_tokens": 1_000, "completion_tokens": 100,
+                            "total_tokens": 1_100}},
+                 request_id=f"o{n}", started_at=f"{DAY}T08:00:0{n}Z",
+                 metadata={"project": "proj_a"})
+        for n in range(8)])
+    ingest(home, logs, "openai")
+    ingest(home, usage, None)
+    warehouse.build(home)
+    [row] = query(home, "select * from reconciliation")
+    assert (row["account"], row["log_requests"], row["bill_requests"]) == ("proj_a", 8, 10)
+    # logs 8 x (1,000 x $2.50 + 100 x $10) / 1M = $0.028; bill 10,000 in + 1,000 out = $0.035
+    assert (money(row["logs_cost_usd"]), money(row["billed_usd"])) == (money("0.028"),
+                                                                        money("0.035"))
+    assert money(row["unseen_requests_usd"]) == money("0.007")
+    assert row["known_causes"] == ["unseen_requests"]
+    for part in PARTS:
+        if part != "unseen_requests_usd":
+            assert row[part] == 0, part
