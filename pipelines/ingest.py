@@ -586,6 +586,7 @@ def ingest_paths(paths: Iterable[Path], home: Home, *, source: str | None = None
         ingestor = Ingestor(home)
         try:
             records = 0
+            advance(progress, "ingest", 0, len(files), unit="files", records=0)
             for index, path in enumerate(files, start=1):
                 try:
                     try:

@@ -80,6 +80,8 @@ class LineProgress:
 
     def update(self, task: str, completed: int, total: int, *, unit: str,
                records: int | None = None, status: str = "") -> None:
+        if total <= 0:
+            return
         now = self.clock()
         counter = self.counters.get(task)
         if counter is None or completed < counter.completed:
@@ -97,10 +99,11 @@ class TerminalProgress:
     """rich bars on stderr; started on the first counted step, stopped when no task is left
     running so the command's own output (stdout, same terminal) never interleaves with them."""
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, force_terminal: bool | None = None):
         from rich.console import Console
 
-        self.console = Console(file=stream or sys.stderr, stderr=stream is None)
+        self.console = Console(file=stream or sys.stderr, stderr=stream is None,
+                               force_terminal=force_terminal)
         self.bars = None
         self.tasks: dict[str, int] = {}
         self.started: dict[str, float] = {}
@@ -136,6 +139,8 @@ class TerminalProgress:
 
     def update(self, task: str, completed: int, total: int, *, unit: str,
                records: int | None = None, status: str = "") -> None:
+        if total <= 0:
+            return
         bars = self._bars()
         now = time.monotonic()
         if task not in self.tasks:

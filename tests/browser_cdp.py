@@ -83,7 +83,7 @@ class Browser:
     def page(self, method: str, params: dict | None = None) -> dict:
         return self.send(method, params, self.session)
 
-    def open(self, path: Path, settle_seconds: float = 1.0) -> PageRun:
+    def open(self, path: Path, settle_seconds: float = 0.3) -> PageRun:
         """Navigate to a local file and wait for its load event plus `settle_seconds`."""
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.page(f"{domain}.enable")
@@ -120,6 +120,19 @@ class Browser:
             elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
                 run.console_errors.append(params["entry"].get("text", "")[:300])
         return run
+
+    def open_settle(self, seconds: float) -> None:
+        """Let the page react (events are drained, not inspected)."""
+        deadline = time.monotonic() + seconds
+        self.socket.settimeout(0.1)
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    self.socket.recv()
+                except websocket.WebSocketTimeoutException:
+                    continue
+        finally:
+            self.socket.settimeout(60)
 
     def evaluate(self, expression: str):
         result = self.page("Runtime.evaluate", {"expression": expression,

@@ -104,11 +104,12 @@ def cell(column: str, value) -> tuple[str, bool]:
         return "", False
     if isinstance(value, bool):
         return ("yes" if value else "no"), False
-    if isinstance(value, Decimal | float) and column.endswith("_usd"):
+    if isinstance(value, Decimal | float) and "_usd" in column:
         digits = 4 if abs(float(value)) < 1 and value != 0 else 2
         return usd(value, digits), True
-    if isinstance(value, Decimal | float) and (column.endswith(("_share", "_pct", "_rate"))
-                                               or column in ("share", "capture_rate")):
+    if isinstance(value, Decimal | float) and (
+            column.endswith(("_share", "_pct", "_rate")) or column.startswith("pct_")
+            or column in ("share", "threshold")):
         return pct(value), True
     if isinstance(value, Decimal | float):
         return f"{float(value):,.2f}", True
