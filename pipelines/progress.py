@@ -46,14 +46,16 @@ class _Counter:
         self.completed = 0
         self.total = 0
         self.records: int | None = None
-        self.printed_at = 0.0
+        self.printed_at = now
 
     def line(self, task: str, unit: str, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
         parts = [f"{self.completed:,}/{self.total:,} {unit}"]
+        measured = elapsed >= 0.5  # a rate over less than half a second says nothing
         if self.records is not None:
-            parts.append(f"{self.records:,} records ({self.records / elapsed:,.0f}/s)")
-        else:
+            parts.append(f"{self.records:,} records"
+                         + (f" ({self.records / elapsed:,.0f}/s)" if measured else ""))
+        elif measured:
             parts.append(f"{self.completed / elapsed:,.2f} {unit}/s")
         if 0 < self.completed < self.total:
             parts.append(f"~{_duration(elapsed * (self.total - self.completed) / self.completed)}"

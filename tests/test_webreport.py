@@ -17,12 +17,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from browser_cdp import Browser, chromium_path
 from webreport_fixtures import add_other_marts, demo_home
 
 from pipelines import cli, webreport
+from pipelines.definitions import defs
+from pipelines.defs.report import report_html
+from pipelines.defs.resources import LlmcostResource
 from pipelines.paths import Home
 from pipelines.webreport import kpi
 
@@ -219,3 +223,20 @@ def assert_legend_click_hides_a_series(chrome: Browser) -> None:
         t => t.visible === 'legendonly').length""")
     assert hidden == 1
 
+
+
+def test_dagster_asset_writes_the_page_and_runs_nightly(homes, tmp_path):
+    home = Home(tmp_path / "dagster")
+    home.ensure()
+    shutil.copy(homes[0].warehouse, home.warehouse)
+    loaded = defs()
+    assert loaded.resolve_schedule_def("nightly_report").cron_schedule == "0 3 * * *"
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([report_html], resources={"llmcost": LlmcostResource(home=str(
+            home.root))}, instance=instance)
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["charts"].value == 7 and metadata["failed_sections"].value == 0
+    page = (home.root / "report" / "index.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="chart"') == 7

@@ -386,6 +386,7 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
                 f"no {needed} mart in {home.warehouse}: run `llmcost build` first")
     result = SavingsResult()
     timings = result.seconds
+    advance(progress, "savings", 0, len(SAVINGS_STAGES), unit="stages", status="loading")
     con.register("prompt_cache_rules", cache_rules.load(home))
     con.execute(f"CREATE OR REPLACE TEMP TABLE request_cache_rules AS "
                 f"{_sql('request_cache_rules')}")
