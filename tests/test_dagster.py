@@ -79,7 +79,7 @@ def test_definitions_load():
         "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
         "quarantine", "ingest_runs", "prices",
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
-        "prompt_waste", "savings_runs",
+        "prompt_waste", "savings_runs", "report_html",
     }
     assert {key.name for key in graph.asset_check_keys} == {
         "requests_unpriced_share_within_limit", "requests_cost_components_add_up",
