@@ -124,7 +124,7 @@ class TerminalProgress:
 
         if self.bars is None:
             self.bars = Progress(
-                TextColumn("[bold]{task.description:<9}"), BarColumn(bar_width=28),
+                TextColumn("[bold]{task.description:<9}"), BarColumn(bar_width=20),
                 MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
                 TextColumn("left"), TimeRemainingColumn(),
@@ -135,7 +135,7 @@ class TerminalProgress:
 
     def __call__(self, message: str) -> None:
         if self.bars is not None and self.last_task in self.tasks:
-            self.bars.update(self.tasks[self.last_task], status=message[-70:])
+            self.bars.update(self.tasks[self.last_task], status=message[-40:])
         else:
             self.console.print(f"  {message}", style="dim", highlight=False)
 
@@ -152,7 +152,7 @@ class TerminalProgress:
         rate = (f"{records:,} rec ({records / elapsed:,.0f}/s)" if records is not None
                 else f"{completed / elapsed:,.1f}/s")
         bars.update(self.tasks[task], completed=completed, total=total, rate=rate,
-                    status=status[-70:])
+                    status=status[-40:])
         self.last_task = task
         if completed >= total:
             bars.stop_task(self.tasks[task])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,10 +72,14 @@ def write(con: duckdb.DuckDBPyConnection, path: Path, warehouse: str = "warehous
     sections, errors = build_sections(con)
     text = page.render(sections, warehouse, datetime.now(UTC))
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".html")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(temp, path)
+    # A named temporary beside the target (same filesystem, so the rename is atomic), opened
+    # normally so the file gets the user's umask (mkstemp would make it private).
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
     missing = sorted({block.split('data-missing-mart="')[1].split('"')[0]
                       for s in sections for block in s.blocks if "data-missing-mart" in block})
     return HtmlReport(path=path, bytes=len(text.encode()), charts=sum(s.charts for s in sections),
