@@ -166,3 +166,12 @@ class Browser:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+if __name__ == "__main__":  # the README's screenshot: python tests/browser_cdp.py PAGE OUT.png
+    import sys
+
+    with Browser(1280, 900) as chrome:
+        page_run = chrome.open(Path(sys.argv[1]))
+        chrome.screenshot(Path(sys.argv[2]), height=1700)
+        print(f"requests: {page_run.requests}; console errors: {page_run.console_errors}")

@@ -113,7 +113,7 @@ def budgets(con: duckdb.DuckDBPyConnection) -> Section:
         figure.update_layout(barmode="overlay", xaxis={"title": "% of the budget",
                                                        "ticksuffix": "%"},
                              yaxis={"autorange": "reversed"}, margin={"l": 180})
-        section.chart(figure, "budgets", height=90 + 32 * len(rows))
+        section.chart(figure, "budgets", height=max(200, 90 + 32 * len(rows)))
     section.table(columns, rows, "Current period per budget and scope")
     if "budget_alerts" in tables:
         cols, alerts = section.query(con, "budget_alerts", ALERTS_SQL)

@@ -98,7 +98,8 @@ def breakdowns(con: duckdb.DuckDBPyConnection) -> Section:
         figure.update_layout(title={"text": f"by {dim}", "font": {"size": 13}},
                              yaxis={"title": "USD"}, showlegend=False,
                              yaxis2={"overlaying": "y", "side": "right", "range": [0, 105],
-                                     "ticksuffix": "%"})
+                                     "tickvals": [0, 25, 50, 75, 100], "ticksuffix": "%",
+                                     "showgrid": False})
         section.raw('<div class="pair">')
         section.chart(figure, f"pareto-{dim}", height=300)
         section.table(columns, rows)
