@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import os
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,7 +60,6 @@ def build_sections(con: duckdb.DuckDBPyConnection) -> tuple[list[Section], list[
             failed = Section(key, title)
             failed.raw(f'<p class="error">This section could not be built: '
                        f"{html.escape(message)}</p>")
-            failed.raw(f"<!-- {html.escape(traceback.format_exc(limit=2))} -->")
             sections.append(failed)
     return sections, errors
 
@@ -80,7 +78,6 @@ def write(con: duckdb.DuckDBPyConnection, path: Path, warehouse: str = "warehous
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
-    missing = sorted({block.split('data-missing-mart="')[1].split('"')[0]
-                      for s in sections for block in s.blocks if "data-missing-mart" in block})
+    missing = sorted({mart for section in sections for mart in section.absent})
     return HtmlReport(path=path, bytes=len(text.encode()), charts=sum(s.charts for s in sections),
                       sections=len(sections), missing_marts=missing, errors=errors)

@@ -70,7 +70,8 @@ FRESHNESS_SQL = """
 select source, count(*) as requests, max(occurred_at) as last_request_at,
        max(ingested_at) as last_ingested_at,
        date_diff('hour', max(occurred_at), (select max(occurred_at) from requests))
-           as hours_behind_newest
+           as hours_behind_newest,
+       date_diff('hour', max(occurred_at), now()) as hours_old
 from requests group by source order by source
 """
 
@@ -192,7 +193,8 @@ def bill_vs_logs(con: duckdb.DuckDBPyConnection) -> Section:
 def health(con: duckdb.DuckDBPyConnection) -> Section:
     section = Section("health", "Data health: freshness, quarantine, unpriced models")
     columns, rows = section.query(con, "requests", FRESHNESS_SQL)
-    section.table(columns, rows, "Freshness per source (hours behind the newest request)")
+    section.table(columns, rows, "Freshness per source: hours behind the newest request, and "
+                  "hours old when this page was written")
     columns, rows = section.query(con, "quarantine", QUARANTINE_SQL)
     section.table(columns, rows, "Quarantined records by reason (duplicates not counted)")
     if "unpriced_models" in existing_tables(con):

@@ -34,6 +34,7 @@ class Section:
     marts: list[str] = field(default_factory=list)
     queries: list[tuple[str, str]] = field(default_factory=list)  # (mart, sql)
     charts: int = 0
+    absent: list[str] = field(default_factory=list)  # marts not in this warehouse
 
     def query(self, con: duckdb.DuckDBPyConnection, mart: str, sql: str,
               params: Sequence | None = None) -> tuple[list[str], list[tuple]]:
@@ -61,6 +62,7 @@ class Section:
 
     def missing(self, mart: str, what: str) -> None:
         """A mart another part of llmcost builds is not in this warehouse (yet)."""
+        self.absent.append(mart)
         self.blocks.append(
             f'<p class="missing" data-missing-mart="{html.escape(mart)}">Mart '
             f'<code>{html.escape(mart)}</code> is not in this warehouse: {html.escape(what)}</p>')
