@@ -613,7 +613,7 @@ def ingest_paths(paths: Iterable[Path], home: Home, *, source: str | None = None
                     if len(results) == index:
                         records += results[-1].records_read
                     advance(progress, "ingest", index, len(files), unit="files",
-                            records=records, status=path.name)
+                            records=records, status=Path(str(path)).name)
         finally:
             ingestor.close()
     return results
