@@ -30,8 +30,7 @@ from pipelines.defs.resources import LlmcostResource
 from pipelines.paths import Home
 from pipelines.webreport import kpi
 
-OTHERS = ["budget_status", "reconciliation", "routing_curve", "routing_opportunities",
-          "spend_anomalies", "unpriced_models"]
+OTHERS = ["budget_status", "reconciliation", "spend_anomalies", "unpriced_models"]
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +69,8 @@ def test_absent_marts_say_so_and_the_page_still_renders(homes, tmp_path):
     assert written.charts == 7
     for mart in OTHERS:
         assert f'data-missing-mart="{mart}"' in page
+    # the routing marts exist but are empty (no policy in this home's savings.toml)
+    assert "routing_curve is empty: no routing policy in savings.toml." in page
     assert page.count("<script") == 1 + written.charts  # plotly.js once, one per chart
     assert not re.search(r'<script[^>]+src=|<link[^>]+href=|@import|url\(http', page)
 
@@ -116,9 +117,10 @@ def test_present_marts_are_shown(homes, tmp_path):
     written, page = write(homes[1], tmp_path / "present.html")
     assert written.errors == []
     assert written.missing_marts == []
-    # + routing curve, budgets, anomalies, the reconciliation waterfall
-    assert written.charts == 11
-    for chart in ("routing-curve", "budgets", "anomalies", "reconciliation-waterfall"):
+    # + routing curve (saved, PGR), budgets, anomalies, the reconciliation waterfall
+    assert written.charts == 12
+    for chart in ("routing-curve-saved", "routing-curve-pgr", "budgets", "anomalies",
+                  "reconciliation-waterfall"):
         assert f'data-chart="{chart}"' in page
     # routing: 12.50 + 1.25 saved, band 8.80 - 16.50, PGR band 0.40 - 0.85
     assert "routing: summaries-to-haiku" in page

@@ -1,6 +1,8 @@
 """A small real warehouse for the HTML report tests, and the marts other parts of llmcost build
-(budgets, anomalies, routing, reconciliation, unpriced models) as hand-made tables with exactly
-the columns their issues specify, so the page is tested with and without them."""
+(budgets, anomalies, routing, reconciliation, unpriced models) as hand-made tables with the
+columns their issues specify (routing_curve as the routing code builds it), so the page is
+tested with and without them. The demo here has no routing policy: its routing marts exist but
+are empty."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def demo_home(root: Path) -> Home:
 
 OTHER_MARTS = {
     "unpriced_models": """
-        create table unpriced_models as select * from (values
+        create or replace table unpriced_models as select * from (values
             ('openai', 'gpt-9-preview', 'gpt-9-preview', 'no price row', 42, 1200, 0, 800,
              timestamptz '2026-11-01 00:00:00+00', timestamptz '2026-11-19 10:00:00+00',
              ['gpt-5', 'gpt-4o'])
@@ -54,7 +56,7 @@ OTHER_MARTS = {
                closest_known_ids)
     """,
     "routing_opportunities": """
-        create table routing_opportunities as select * from (values
+        create or replace table routing_opportunities as select * from (values
             (date '2026-11-19', 'search', 'summarizer', 'summaries-to-haiku',
              'anthropic/claude-sonnet-4-5', 'anthropic/claude-haiku-4-5', 100, 80, 80.0,
              20.00::decimal(38,12), 7.50::decimal(38,12), 12.50::decimal(38,12),
@@ -69,14 +71,17 @@ OTHER_MARTS = {
                quality_basis)
     """,
     "routing_curve": """
-        create table routing_curve as
-        select 'summaries-to-haiku' as policy, router, share / 10.0 as strong_share,
-               (10 - share) * factor as saved_usd
-        from range(0, 11) as s(share),
-             (values ('random', 1.0), ('oracle', 1.5)) as r(router, factor)
+        create or replace table routing_curve as
+        select 'summaries-to-haiku' as policy, 'heuristic_v1' as scorer,
+               share / 10.0 as strong_share, (10 - share) * 1.0 as saved_usd_random,
+               (10 - share) * 1.2 as saved_usd_calibrated,
+               (10 - share) * 1.5 as saved_usd_oracle, share / 10.0 as pgr_random,
+               least(1.0, share / 8.0) as pgr_calibrated, least(1.0, share / 5.0) as pgr_oracle,
+               'routellm_mmlu' as calibration_dataset
+        from range(0, 11) as s(share)
     """,
     "budget_status": """
-        create table budget_status as select * from (values
+        create or replace table budget_status as select * from (values
             ('org-monthly', '*', 'month', timestamptz '2026-11-01 00:00:00+00',
              timestamptz '2026-12-01 00:00:00+00', 100.00::decimal(18,6), 80.00::decimal(18,6),
              0.8, 130.00::decimal(18,6), 'run_rate', 1.3, 'forecast_over', 'alert',
@@ -85,21 +90,21 @@ OTHER_MARTS = {
                pct_used, forecast_usd, forecast_method, forecast_pct, status, action, as_of)
     """,
     "budget_alerts": """
-        create table budget_alerts as select * from (values
+        create or replace table budget_alerts as select * from (values
             ('a1', 'org-monthly', '*', timestamptz '2026-11-01 00:00:00+00', 0.5, 'actual',
              timestamptz '2026-11-11 11:00:00+00', 'req-50', 50.00::decimal(18,6))
         ) as t(alert_id, budget_id, scope_value, period_start, threshold, basis, crossed_at,
                request_id, spend_at_crossing_usd)
     """,
     "enforcement_replay": """
-        create table enforcement_replay as select * from (values
+        create or replace table enforcement_replay as select * from (values
             ('req-99', 'litellm', 'blocked', 'key-daily', 5.00::decimal(38,12),
              0.00::decimal(38,12), 5.00::decimal(38,12))
         ) as t(request_id, source, decision, budget_id, original_cost_usd, replay_cost_usd,
                saved_usd)
     """,
     "spend_anomalies": """
-        create table spend_anomalies as select * from (values
+        create or replace table spend_anomalies as select * from (values
             ('an1', 'retry_loop', 'session', 's-847', timestamptz '2026-11-18 01:00:00+00',
              timestamptz '2026-11-18 09:00:00+00', 63.0168::decimal(18,6),
              0.50::decimal(18,6), 62.5168::decimal(18,6), 9.1, '[]', 'req-1',
@@ -112,7 +117,7 @@ OTHER_MARTS = {
                detected_at)
     """,
     "reconciliation": """
-        create table reconciliation as select * from (values
+        create or replace table reconciliation as select * from (values
             (date '2026-11-19', 'anthropic', 'claude-haiku-4-5', 'wrkspc_1',
              90.00::decimal(38,12), 100.00::decimal(38,12), 10.00::decimal(38,12), 0.1, 0.9,
              4.00::decimal(38,12), 'unexplained'),

@@ -69,29 +69,41 @@ group by policy, from_model, to_model order by saved_usd desc nulls last
 """
 
 
+ROUTERS = ("random", "calibrated", "oracle")
+
+
 def _routing_curve(section: Section, con: duckdb.DuckDBPyConnection) -> None:
-    """`routing_curve`: one line per policy (and router, when the mart has that column)."""
+    """`routing_curve` (policy x strong_share): saved dollars and PGR for random, calibrated
+    and oracle routing, one line per policy and router."""
     columns = table_columns(con, "routing_curve")
-    value = "saved_usd" if "saved_usd" in columns else None
-    if not value or "strong_share" not in columns:
-        section.note("routing_curve lacks strong_share / saved_usd: shown as a table only.")
+    routers = [r for r in ROUTERS if f"saved_usd_{r}" in columns and f"pgr_{r}" in columns]
+    if not routers or "strong_share" not in columns:
+        section.note("routing_curve has no saved_usd_<router> / pgr_<router> columns: "
+                     "shown as a table.")
         cols, rows = section.query(con, "routing_curve", "select * from routing_curve limit 50")
         section.table(cols, rows)
         return
-    router = "router" if "router" in columns else "'routing'"
+    # Column names come from the fixed ROUTERS list, never from data.
+    picked = ", ".join(f"saved_usd_{r}, pgr_{r}" for r in routers)
     _, rows = section.query(con, "routing_curve", f"""
-        select policy, {router} as router, strong_share, {value} as saved_usd
-        from routing_curve order by policy, router, strong_share
+        select policy, strong_share, {picked}
+        from routing_curve order by policy, strong_share
     """)
-    figure = go.Figure()
-    for key in dict.fromkeys((r[0], r[1]) for r in rows):
-        points = [r for r in rows if (r[0], r[1]) == key]
-        figure.add_scatter(x=[100 * number(p[2]) for p in points],
-                           y=[number(p[3]) for p in points], mode="lines+markers",
-                           name=f"{key[0]} ({key[1]})")
-    figure.update_layout(xaxis_title="share sent to the strong model (%)",
-                         yaxis_title="saved (USD)")
-    section.chart(figure, "routing-curve", height=300)
+    if not rows:
+        section.note("routing_curve is empty: no routing policy in savings.toml.")
+        return
+    for measure, offset, title in (("saved", 2, "saved (USD)"), ("pgr", 3, "PGR")):
+        figure = go.Figure()
+        for policy in dict.fromkeys(r[0] for r in rows):
+            points = [r for r in rows if r[0] == policy]
+            for index, router in enumerate(routers):
+                figure.add_scatter(
+                    x=[100 * number(p[1]) for p in points],
+                    y=[number(p[offset + 2 * index]) for p in points], mode="lines+markers",
+                    name=f"{policy} ({router})")
+        figure.update_layout(xaxis_title="share left on the strong model (%)",
+                             yaxis_title=title)
+        section.chart(figure, f"routing-curve-{measure}", height=300)
 
 
 def savings(con: duckdb.DuckDBPyConnection) -> Section:
