@@ -30,7 +30,7 @@ from pipelines.defs.resources import LlmcostResource
 from pipelines.paths import Home
 from pipelines.webreport import kpi
 
-OTHERS = ["budget_status", "reconciliation", "spend_anomalies", "unpriced_models"]
+OTHERS = ["budget_status", "spend_anomalies", "unpriced_models"]
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +69,10 @@ def test_absent_marts_say_so_and_the_page_still_renders(homes, tmp_path):
     assert written.charts == 7
     for mart in OTHERS:
         assert f'data-missing-mart="{mart}"' in page
-    # the routing marts exist but are empty (no policy in this home's savings.toml)
+    # the routing and reconciliation marts exist but are empty (no policy in this home's
+    # savings.toml, no provider bill)
     assert "routing_curve is empty: no routing policy in savings.toml." in page
+    assert "reconciliation is empty: no provider bill to reconcile the logs with." in page
     assert page.count("<script") == 1 + written.charts  # plotly.js once, one per chart
     assert not re.search(r'<script[^>]+src=|<link[^>]+href=|@import|url\(http', page)
 

@@ -55,7 +55,7 @@ from cost_coverage group by provider order by bill_usd desc nulls last, provider
 
 RECONCILIATION_TOTAL_SQL = """
 select sum(logs_cost_usd) as logs_cost_usd, sum(difference_usd - residual_usd) as explained_usd,
-       sum(residual_usd) as residual_usd, sum(billed_usd) as billed_usd
+       sum(residual_usd) as residual_usd, sum(billed_usd) as billed_usd, count(*) as cells
 from reconciliation
 """
 
@@ -177,7 +177,10 @@ def bill_vs_logs(con: duckdb.DuckDBPyConnection) -> Section:
                         "residual) is not built yet.")
         return section
     _, total = section.query(con, "reconciliation", RECONCILIATION_TOTAL_SQL)
-    logs, explained, residual, billed = (number(v) for v in total[0])
+    if not total[0][4]:
+        section.note("reconciliation is empty: no provider bill to reconcile the logs with.")
+        return section
+    logs, explained, residual, billed = (number(v) for v in total[0][:4])
     figure = go.Figure(go.Waterfall(
         x=["logs", "explained causes", "unexplained", "bill"],
         measure=["absolute", "relative", "relative", "total"],
