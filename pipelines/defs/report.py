@@ -7,10 +7,11 @@ from pipelines.warehouse import open_read_only
 
 from .resources import LlmcostResource
 
-# The marts the page reads that this code location builds; the page itself also reads, when
-# present, marts built elsewhere (budgets, anomalies, routing, reconciliation).
+# The marts the page reads that this code location builds; the page also reads, when present,
+# marts other parts of llmcost add (budgets, anomalies, unpriced models).
 REPORT_DEPS = ["daily_costs", "session_costs", "cost_coverage", "quarantine", "requests",
-               "cache_opportunities", "semantic_cache_sweep", "prompt_waste", "savings_runs"]
+               "reconciliation", "cache_opportunities", "semantic_cache_sweep", "prompt_waste",
+               "routing_opportunities", "routing_curve", "savings_runs"]
 
 
 @dg.asset(deps=REPORT_DEPS, group_name="report", kinds={"html"})
