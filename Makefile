@@ -19,7 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check pipelines tests bench
-	$(BIN)/pytest -q
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		echo "*** chromium not found: the HTML report's BROWSER TESTS WILL BE SKIPPED" \
+		"(install it: apt-get install -y chromium) ***"
+	$(BIN)/pytest -q -rs
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests bench

@@ -8,7 +8,7 @@
     llmcost anomalies [list|eval]            spend anomalies; measured detection on injections
     llmcost routing eval FILE --weak C --strong C   RouteLLM router metrics on labelled prompts
     llmcost sql "QUERY" [--format F]         read-only query of the warehouse
-    llmcost report                           where the money went
+    llmcost report [--html [PATH]]           where the money went (text, or one web page)
     llmcost reconcile [--month YYYY-MM]      logs vs the provider's bill, day by day
     llmcost export focus --out FILE          FinOps FOCUS 1.2 cost and usage (.parquet/.csv)
     llmcost sources                          supported input formats
@@ -41,6 +41,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import pricing, report
+from pipelines import progress as progress_reporter
 from pipelines.ingest import FileResult, ingest_paths
 from pipelines.locking import WarehouseBusy
 from pipelines.paths import Home
@@ -65,8 +66,9 @@ def _batch_exit(results: list[FileResult]) -> int:
     return EXIT_PARTIAL if any(r.status in ("rejected", "failed") for r in results) else EXIT_OK
 
 
-def _progress(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
+# Progress on stderr: bars on a terminal, plain lines in logs and CI (pipelines/progress.py).
+# Callable as progress(message), the interface every pipeline function takes.
+_progress = progress_reporter.for_stderr()
 
 
 def _print_ingest(results: list[FileResult]) -> None:
@@ -314,12 +316,33 @@ def cmd_sql(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_report(args: argparse.Namespace, home: Home) -> int:
+    html_target = getattr(args, "html", None)
+    if html_target is not None:
+        return _write_html_report(home, Path(html_target) if html_target else None)
     con = open_read_only(home)
     try:
         print(report.summary(con))
     finally:
         con.close()
     return EXIT_OK
+
+
+def _write_html_report(home: Home, target: Path | None) -> int:
+    from pipelines import webreport
+
+    path = target or webreport.default_path(home.root)
+    con = open_read_only(home)
+    try:
+        written = webreport.write(con, path, warehouse=str(home.warehouse))
+    finally:
+        con.close()
+    for error in written.errors:
+        print(f"llmcost: report section failed: {error}", file=sys.stderr)
+    absent = (f"; not built yet: {', '.join(written.missing_marts)}"
+              if written.missing_marts else "")
+    print(f"wrote {written.path} ({written.bytes / 1e6:.1f} MB, {written.charts} charts, "
+          f"{written.sections} sections{absent})")
+    return EXIT_ERROR if written.errors else EXIT_OK
 
 
 def cmd_reconcile(args: argparse.Namespace, home: Home) -> int:
@@ -414,7 +437,15 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
     print()
     cmd_savings(argparse.Namespace(report_only=True), home)
     print(f"Warehouse: {home.warehouse}  (try: llmcost sql \"select * from daily_costs limit 5\")")
+    _write_html_report(home, None)
+    print(f"Report: {webreport_path(home)}  (open it in a browser; works offline)")
     return EXIT_OK
+
+
+def webreport_path(home: Home) -> Path:
+    from pipelines import webreport
+
+    return webreport.default_path(home.root)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -502,7 +533,12 @@ def parser() -> argparse.ArgumentParser:
                           f"{SQL_ALLOW_FILES_ENV}=1")
     sql.set_defaults(func=cmd_sql)
 
-    commands.add_parser("report", help="where the money went").set_defaults(func=cmd_report)
+    report_cmd = commands.add_parser("report", help="where the money went (text, or --html)")
+    report_cmd.add_argument(
+        "--html", nargs="?", const="", metavar="PATH",
+        help="write the report as one self-contained web page (default "
+             "$LLMCOST_HOME/report/index.html)")
+    report_cmd.set_defaults(func=cmd_report)
     commands.add_parser("sources", help="list input formats").set_defaults(func=cmd_sources)
 
     reconcile_cmd = commands.add_parser(

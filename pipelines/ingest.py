@@ -26,6 +26,7 @@ from pipelines.detect import UndetectedFormat, detect
 from pipelines.lake import INGEST_RUNS, PROMPT_EMBEDDINGS, QUARANTINE, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import Home
+from pipelines.progress import advance
 from pipelines.records import RAW_SCHEMA, iter_raw_chunks
 from pipelines.sources import SOURCES, get_source
 from pipelines.sources.base import Source
@@ -584,27 +585,35 @@ def ingest_paths(paths: Iterable[Path], home: Home, *, source: str | None = None
     with writer_lock(home.lock_file):
         ingestor = Ingestor(home)
         try:
+            records = 0
+            advance(progress, "ingest", 0, len(files), unit="files", records=0)
             for index, path in enumerate(files, start=1):
                 try:
-                    path = landing_guard.check(path)
-                    source_name = source_for(path, source, home.landing)
-                except ValueError as exc:
-                    results.append(FileResult(str(path), "", "", "rejected", note=str(exc)))
-                    continue
-                except UNREADABLE_FILE_ERRORS as exc:  # detection read a broken .gz
-                    results.append(FileResult(str(path), "", "", "failed",
-                                              note=f"{type(exc).__name__}: {exc}"))
-                    continue
-                if progress:
-                    progress(f"[{index}/{len(files)}] {source_name}: {path}")
-                try:
-                    results.append(
-                        ingestor.ingest(path, source_name, force=force, progress=progress))
-                except UNREADABLE_FILE_ERRORS as exc:
-                    # The file as a whole cannot be read (truncated gzip, I/O error): nothing
-                    # of it is published; the rest of the batch goes on.
-                    results.append(FileResult(str(path), source_name, "", "failed",
-                                              note=f"{type(exc).__name__}: {exc}"))
+                    try:
+                        path = landing_guard.check(path)
+                        source_name = source_for(path, source, home.landing)
+                    except ValueError as exc:
+                        results.append(FileResult(str(path), "", "", "rejected", note=str(exc)))
+                        continue
+                    except UNREADABLE_FILE_ERRORS as exc:  # detection read a broken .gz
+                        results.append(FileResult(str(path), "", "", "failed",
+                                                  note=f"{type(exc).__name__}: {exc}"))
+                        continue
+                    if progress:
+                        progress(f"[{index}/{len(files)}] {source_name}: {path}")
+                    try:
+                        results.append(
+                            ingestor.ingest(path, source_name, force=force, progress=progress))
+                    except UNREADABLE_FILE_ERRORS as exc:
+                        # The file as a whole cannot be read (truncated gzip, I/O error): nothing
+                        # of it is published; the rest of the batch goes on.
+                        results.append(FileResult(str(path), source_name, "", "failed",
+                                                  note=f"{type(exc).__name__}: {exc}"))
+                finally:
+                    if len(results) == index:
+                        records += results[-1].records_read
+                    advance(progress, "ingest", index, len(files), unit="files",
+                            records=records, status=Path(str(path)).name)
         finally:
             ingestor.close()
     return results

@@ -25,6 +25,7 @@ from pipelines import attribution, db, pricing, reconcile, schema
 from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, USAGE_BUCKETS, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import SQL_DIR, Home
+from pipelines.progress import advance
 
 LAYERS = ("staging", "intermediate")
 # Build order. Partitioned marts rebuild the days whose lake files (of the listed tables) are
@@ -210,17 +211,18 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
                          reason="; ".join(reasons))
     con.execute("BEGIN TRANSACTION")
     try:
-        for name in MARTS:
-            if name not in marts:
-                continue
+        todo = [name for name in MARTS if name in marts]
+        for done, name in enumerate(todo, start=1):
             if name in plans:
                 _build_partitioned(con, name, *plans[name], lake_files[name], fingerprint,
                                    progress)
-                continue
-            if progress:
-                progress(f"building {name}")
-            con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)})")
+            else:
+                if progress:
+                    progress(f"building {name}")
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM "
+                            f"({sql_text('marts', name)})")
+            advance(progress, "build", done, len(todo), unit="marts",
+                    status=f"{name} ({len(every_day)} days)")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

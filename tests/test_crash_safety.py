@@ -292,12 +292,15 @@ def test_two_runs_at_once_wait_for_each_other(landing_template, clean, tmp_path)
     expected = clean
     root = tmp_path / "home"
     shutil.copytree(landing_template, root / "landing")
+    # The second run must wait for the first however long it takes on a loaded machine: the
+    # behaviour under test is the wait, not the default 30 s limit (tested below).
+    env = {**os.environ, "LLMCOST_LOCK_WAIT_SECONDS": "600"}
     first = subprocess.Popen(cli(root, "run"), cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, env=env)
     time.sleep(0.2)
     second = subprocess.Popen(cli(root, "run"), cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    outs = [p.communicate(timeout=120) for p in (first, second)]
+                              stderr=subprocess.PIPE, text=True, env=env)
+    outs = [p.communicate(timeout=900) for p in (first, second)]
     for process, (_, stderr) in zip((first, second), outs, strict=True):
         assert process.returncode == 0, stderr
         assert "Traceback" not in stderr

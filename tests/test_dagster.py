@@ -82,6 +82,7 @@ def test_definitions_load():
         "prompt_waste", "routing_opportunities", "routing_curve", "savings_runs",
         "budget_status", "budget_alerts", "enforcement_replay", "enforcement_replay_summary",
         "spend_anomalies",
+        "report_html",
     }
     assert {key.name for key in graph.asset_check_keys} == {
         "requests_unpriced_share_within_limit", "requests_cost_components_add_up",

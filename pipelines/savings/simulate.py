@@ -25,6 +25,7 @@ from pipelines import db
 from pipelines.lake import PROMPT_EMBEDDINGS, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import SQL_DIR, Home
+from pipelines.progress import advance
 from pipelines.routing import simulate as routing
 from pipelines.savings import config as savings_config
 from pipelines.savings import rules as cache_rules
@@ -35,6 +36,9 @@ from pipelines.savings.replay_prefix import prefix_replay
 from pipelines.savings.replay_semantic import semantic_candidates, semantic_replay
 
 Progress = Callable[[str], None]
+# The counted steps of a simulation, for progress bars (pipelines/progress.py).
+SAVINGS_STAGES = ("load", "exact cache", "semantic cache", "prompt caching", "routing",
+                  "write marts")
 SAVINGS_TABLES = ("cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
                   "prompt_waste", *routing.ROUTING_TABLES, "savings_runs")
 _SCOPE_COLUMNS = {"global": "''", "team": "team", "feature": "team || '/' || feature"}
@@ -385,6 +389,7 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
                 f"no {needed} mart in {home.warehouse}: run `llmcost build` first")
     result = SavingsResult()
     timings = result.seconds
+    advance(progress, "savings", 0, len(SAVINGS_STAGES), unit="stages", status="loading")
     con.register("prompt_cache_rules", cache_rules.load(home))
     con.execute(f"CREATE OR REPLACE TEMP TABLE request_cache_rules AS "
                 f"{_sql('request_cache_rules')}")
@@ -395,6 +400,9 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
     result.simulated_requests = frame.num_rows
     if progress:
         progress(f"savings: {frame.num_rows:,} requests with a logged prompt")
+    stages = len(SAVINGS_STAGES)
+    advance(progress, "savings", 1, stages, unit="stages", records=frame.num_rows,
+            status="loaded requests")
 
     # Exact response cache, every scope (the configured one feeds cache_opportunities).
     started = time.perf_counter()
@@ -407,6 +415,8 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
         for scope in savings_config.SCOPES}
     exact = exact_by_scope[cfg.cache.scope]
     timings["exact"] = (time.perf_counter() - started) / len(exact_by_scope)
+    advance(progress, "savings", 2, stages, unit="stages", records=frame.num_rows,
+            status="exact cache replayed")
 
     # Semantic cache: sweep every scope, default threshold for cache_opportunities.
     emb, embedder = _embeddings(con, home, frame)
@@ -422,6 +432,8 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
     result.default_threshold = default
     n = frame.num_rows
     semantic_hit = default_hits.get("hit", np.zeros(n, bool))
+    advance(progress, "savings", 3, stages, unit="stages", records=frame.num_rows,
+            status="semantic cache swept")
 
     # Provider prompt caching.
     prefix_frame = _prefix_frame(con)
@@ -434,10 +446,14 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
         "prefix_tokens": pa.array([], pa.int64()),
     })
 
+    advance(progress, "savings", 4, stages, unit="stages", records=frame.num_rows,
+            status="prompt caching replayed")
     # Routing: every request (not only those with a logged prompt) can be re-priced.
     started = time.perf_counter()
     routing.prepare(con, home, cfg.routing)
     timings["routing"] = time.perf_counter() - started
+    advance(progress, "savings", 5, stages, unit="stages", records=frame.num_rows,
+            status="routing policies priced")
 
     started = time.perf_counter()
     con.register("savings_frame", frame.select(
@@ -483,6 +499,8 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
         con.execute("ROLLBACK")
         raise
     timings["marts"] = time.perf_counter() - started
+    advance(progress, "savings", 6, stages, unit="stages", records=frame.num_rows,
+            status="marts written")
     for table in SAVINGS_TABLES:
         result.row_counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return result
