@@ -41,7 +41,7 @@ def cli(home: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", "--home", str(home), *args]
 
 
-def run_cli(home: Path, *args: str, timeout: float = 120, env: dict | None = None
+def run_cli(home: Path, *args: str, timeout: float = 600, env: dict | None = None
             ) -> subprocess.CompletedProcess:
     return subprocess.run(cli(home, *args), cwd=PROJECT_ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
