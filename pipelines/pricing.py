@@ -5,8 +5,16 @@ price, which beats a bulk import:
 
 - ``override``: ``$LLMCOST_HOME/pricing/overrides.csv`` (the user's own rows);
 - ``curated``:  ``pricing/prices.csv`` in the project (reviewed, with sources);
+- ``genai_prices``: ``pricing/imported/genai-prices-<version>.csv``, generated from the pinned
+  genai-prices package by ``llmcost prices import-genai-prices`` (pipelines/pricing_genai.py);
+  only the newest version found (project or data home) is loaded;
 - ``litellm``:  dated versions imported from LiteLLM's ``model_prices_and_context_window.json``
   by ``llmcost prices import-litellm`` into ``pricing/imported/`` (project or data home).
+
+The two imports are bulk sources: their rows are used only for a (provider, model, tier) that
+no higher-priority source lists at all (``stg_pricing__prices``), so a curated model's reviewed
+launch dates are never filled in by an import. Within one source, two rows for the same
+(provider, model, tier, min_input_tokens) whose windows overlap are refused, naming both.
 
 The engine itself is SQL (``sql/intermediate/int_requests__priced.sql``): prices are joined to
 requests in bulk, never looked up row by row.
@@ -38,7 +46,7 @@ TOKEN_PRICE_COLUMNS = [
     "cache_write_1h_usd_per_mtok", "output_usd_per_mtok",
 ]
 TIERS = {"standard", "batch", "flex", "priority"}
-PRIORITY = {"override": 0, "curated": 1, "litellm": 2}
+PRIORITY = {"override": 0, "curated": 1, "genai_prices": 2, "litellm": 3}
 ALIAS_COLUMNS = ["alias", "provider", "model", "notes"]
 
 _PRICE_TYPE = pa.decimal128(18, 6)
@@ -117,6 +125,7 @@ def read_price_file(path: Path, price_source: str) -> list[dict]:
                                                     required=False),
                 "source_url": raw["source_url"].strip(),
                 "price_file": str(path),
+                "line": line_no,
             }
             for column in TOKEN_PRICE_COLUMNS:
                 row[column] = _decimal(raw[column], where=where, column=column, required=True)
@@ -133,6 +142,11 @@ def read_alias_file(path: Path) -> list[dict]:
         ]
 
 
+def _version_key(path: Path) -> tuple:
+    version = path.stem.removeprefix("genai-prices-")
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"[.-]", version))
+
+
 def price_files(home: Home | None) -> list[tuple[Path, str]]:
     files = [(PRICING_DIR / "prices.csv", "curated")]
     folders = [PRICING_DIR / "imported"]
@@ -141,10 +155,39 @@ def price_files(home: Home | None) -> list[tuple[Path, str]]:
         override = home.pricing / "overrides.csv"
         if override.exists():
             files.append((override, "override"))
+    genai = [path for folder in folders if folder.exists()
+             for path in folder.glob("genai-prices-*.csv")]
+    if genai:
+        files.append((max(genai, key=_version_key), "genai_prices"))
     for folder in folders:
         if folder.exists():
             files += [(path, "litellm") for path in sorted(folder.glob("litellm-*.csv"))]
     return files
+
+
+def check_overlaps(rows: list[dict]) -> None:
+    """Refuse two rows of one source for the same key whose validity windows overlap.
+
+    A row without effective_to closes at the next row's effective_from, so only a shared
+    effective_from or an explicit effective_to past the next row's start can overlap."""
+    keyed: dict[tuple, list[dict]] = {}
+    for row in rows:
+        key = (row["price_source"], row["provider"], row["model"], row["service_tier"],
+               row["min_input_tokens"])
+        keyed.setdefault(key, []).append(row)
+    for group in keyed.values():
+        group.sort(key=lambda row: row["effective_from"])
+        for earlier, later in zip(group, group[1:], strict=False):
+            if (earlier["effective_from"] == later["effective_from"]
+                    or (earlier["effective_to"] is not None
+                        and earlier["effective_to"] > later["effective_from"])):
+                raise PriceFileError(
+                    f"overlapping price rows for {earlier['provider']}/{earlier['model']} "
+                    f"({earlier['service_tier']}, min_input_tokens {earlier['min_input_tokens']}): "
+                    f"{earlier['price_id']} ({earlier['price_file']}:{earlier['line']}, from "
+                    f"{earlier['effective_from']} to {earlier['effective_to'] or 'open'}) and "
+                    f"{later['price_id']} ({later['price_file']}:{later['line']}, from "
+                    f"{later['effective_from']})")
 
 
 def load(home: Home | None = None) -> PriceBook:
@@ -160,6 +203,7 @@ def load(home: Home | None = None) -> PriceBook:
         if row["price_id"] in seen and seen[row["price_id"]] == row["price_source"]:
             raise PriceFileError(f"duplicate price_id {row['price_id']} in {row['price_file']}")
         seen[row["price_id"]] = row["price_source"]
+    check_overlaps(rows)
     alias_path = PRICING_DIR / "model_aliases.csv"
     aliases = read_alias_file(alias_path)
     digest.update(alias_path.read_bytes())
