@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -31,6 +32,8 @@ from pipelines import db
 from pipelines.pricing import PRICE_COLUMNS, PriceFileError, check_overlaps, read_price_file
 
 SUPPORTED_SERIES = "0.2."
+# `vendor/model:free`; not Bedrock's `-v1:0` version suffix.
+_VARIANT = re.compile(r":[a-z][a-z0-9_.-]*$", re.IGNORECASE)
 DEFAULT_EFFECTIVE_FROM = date(2020, 1, 1)
 # genai-prices provider id -> who bills in llmcost (llm_provider() spellings).
 PROVIDERS = {"aws": "aws_bedrock", "azure": "azure_openai", "x-ai": "xai",
@@ -231,7 +234,7 @@ def _owners(candidates, canonical, biller, skipped, providers) -> dict[str, int]
     owner: dict[str, int] = {}
     for pass_index in (0, 1):
         for index, (model, _) in enumerate(candidates):
-            if model.id.startswith("ft:"):
+            if model.id.startswith("ft:") or _VARIANT.search(model.id):
                 continue
             own, others = _names(model, canonical, providers)
             for name in [own] if pass_index == 0 else others:
@@ -261,6 +264,10 @@ def genai_rows(providers, version: str, effective_from: date) -> tuple[list[dict
             if model.id.startswith("ft:") and via is None:
                 skipped.append(Skipped(biller, model.id, "model", "fine-tuned model: priced "
                                        "per base model, not expressible by canonical id"))
+            if _VARIANT.search(model.id) and via is None:
+                skipped.append(Skipped(biller, model.id, "model", "OpenRouter-style :variant "
+                                       "(:free, :extended, ...): the resolver folds it into the "
+                                       "base model, so its own price is not imported"))
             names = [name for name, owned_by in owner.items() if owned_by == index]
             if not names:
                 continue

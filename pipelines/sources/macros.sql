@@ -141,9 +141,13 @@ END;
 -- a Bedrock ARN's model part; Vertex `projects/.../publishers/<p>/models/<m>`, `models/<m>`;
 -- any vendor path (`openai/`, OpenRouter `meta-llama/...`, Groq `openai/gpt-oss-120b`); an
 -- OpenRouter `:variant`; a Bedrock region or `global.` profile prefix, vendor prefix
--- (`amazon.`, `meta.`, ...) and version suffix (`-v1:0`); a Vertex `@date`; `-latest`; a dated
+-- (`amazon.`, `meta.`, ...) and version suffix (`-v1:0`, with its colon: `claude-v2` is a name); a Vertex `@date`; `-latest`; a dated
 -- snapshot (`-2024-08-06`, `-20251001`); a Gemini build suffix (`-001`).
-CREATE OR REPLACE MACRO llm_model_canonical(raw) AS regexp_replace(regexp_replace(
+-- An application inference profile ARN does not name its model: it stays as it is (unpriced
+-- unless an alias or override names it).
+CREATE OR REPLACE MACRO llm_model_canonical(raw) AS CASE
+    WHEN lower(raw) LIKE 'arn:%:application-inference-profile/%' THEN lower(trim(raw))
+    ELSE regexp_replace(regexp_replace(
     regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
     regexp_replace(regexp_replace(
     lower(trim(raw)),
@@ -151,13 +155,14 @@ CREATE OR REPLACE MACRO llm_model_canonical(raw) AS regexp_replace(regexp_replac
     '^.*/', ''),
     '^((us|eu|apac|jp|au|ca|in|global|us-gov|regional)\.)?(amazon|anthropic|meta|mistral|cohere'
         || '|ai21|deepseek|qwen|openai|moonshotai|moonshot|zai|google|nvidia|writer|minimax'
-        || '|twelvelabs|stability)\.(.+?)(-v\d+(:\d+)?|-\d+:\d+|:\d+)?$', '\4'),
+        || '|twelvelabs|stability)\.(.+?)(-v?\d+:0|:\d+)?$', '\4'),
     '^(us|eu|apac|jp|au|ca|in|global|us-gov|regional)\.', ''),
     ':[a-z0-9_.-]+$', ''),
     '@.*$', ''),
     '-latest$', ''),
     '-(\d{4}-\d{2}-\d{2}|\d{8})$', ''),
-    '^(gemini-.*)-\d{3}$', '\1');
+    '^(gemini-.*)-\d{3}$', '\1')
+END;
 
 -- Provider service-tier spellings -> standard | batch | flex | priority (unknown kept as is,
 -- so the request shows up unpriced instead of being priced at the wrong tier).
