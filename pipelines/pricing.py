@@ -165,6 +165,16 @@ def price_files(home: Home | None) -> list[tuple[Path, str]]:
     return files
 
 
+def _check_version(path: Path, rows: list[dict]) -> None:
+    """``genai-prices-<version>.csv`` holds only rows that version's import wrote."""
+    prefix = f"genai-prices:{path.stem.removeprefix('genai-prices-')}/"
+    for row in rows:
+        if not row["price_id"].startswith(prefix):
+            raise PriceFileError(
+                f"{path}:{row['line']}: price_id {row['price_id']} is not from this version "
+                f"(expected {prefix}...): regenerate it with `llmcost prices import-genai-prices`")
+
+
 def check_overlaps(rows: list[dict]) -> None:
     """Refuse two rows of one source for the same key whose validity windows overlap.
 
@@ -196,7 +206,10 @@ def load(home: Home | None = None) -> PriceBook:
     digest = hashlib.sha256()
     files = price_files(home)
     for path, price_source in files:
-        rows += read_price_file(path, price_source)
+        found = read_price_file(path, price_source)
+        if price_source == "genai_prices":
+            _check_version(path, found)
+        rows += found
         digest.update(path.read_bytes())
     seen: dict[str, str] = {}
     for row in rows:

@@ -13,7 +13,7 @@ own. A model is named by the canonical id (``llm_model_canonical``) of its id an
 its match rules name, so raw request ids resolve to it in SQL exactly as to a curated row.
 
 What the row format cannot express is listed (model, component, reason), never folded in
-silently: time-of-day prices, per-request fees, audio / image / video token prices, a
+silently: models with time-of-day prices, per-request fees, audio / image / video token prices, a
 different reasoning price, other units; models with no per-token input and output price.
 """
 
@@ -23,7 +23,7 @@ import csv
 import os
 import re
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -60,18 +60,21 @@ def provider_name(genai_id: str) -> str:
     return PROVIDERS.get(genai_id, genai_id.replace("-", "_"))
 
 
-def installed_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        found = version("genai-prices")
-    except PackageNotFoundError:
-        raise PriceFileError("genai-prices is not installed (pip install -e .)") from None
+def check_version(found: str) -> str:
     if not found.startswith(SUPPORTED_SERIES):
         raise PriceFileError(
             f"genai-prices {found} is installed; this importer reads the {SUPPORTED_SERIES}x "
             f"data model (pin genai-prices==0.2.3 or review pipelines/pricing_genai.py)")
     return found
+
+
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return check_version(version("genai-prices"))
+    except PackageNotFoundError:
+        raise PriceFileError("genai-prices is not installed (pip install -e .)") from None
 
 
 def _clause_ids(clause) -> list[str]:
@@ -129,8 +132,9 @@ def _rows_for_prices(prices, *, provider, model_id, skipped) -> dict[int, dict] 
     values = {key: value for key, value in prices.__dict__.items()
               if not key.startswith("_") and value is not None}
     for key in sorted(set(values) - EXPRESSIBLE):
-        skipped.append(Skipped(provider, model_id, key, "no column for this price: "
-                               "those units are priced as plain tokens or not at all"))
+        skipped.append(Skipped(provider, model_id, key, "no column for this price: tokens "
+                               "of that kind inside input/output are billed at the text token "
+                               "price; other units are not billed"))
     if values.get("input_mtok") is None or values.get("output_mtok") is None:
         return None
     thresholds = {0} | {tier.start for value in values.values()
@@ -153,13 +157,13 @@ def _rows_for_prices(prices, *, provider, model_id, skipped) -> dict[int, dict] 
 def model_rows(provider, model, *, names, version, effective_from, skipped) -> list:
     """Every dated row of one genai-prices model under each of its canonical names."""
     biller = provider_name(provider.id)
-    if isinstance(model.prices, list):
-        timed = [c for c in model.prices if type(c.constraint).__name__ == "TimeOfDateConstraint"]
-        if timed:
-            skipped.append(Skipped(biller, model.id, "time-of-day prices",
-                                   "off-peak windows cannot be expressed; the all-day price is "
-                                   "kept"))
-            model = replace(model, prices=[c for c in model.prices if c not in timed])
+    if isinstance(model.prices, list) and any(
+            type(c.constraint).__name__ == "TimeOfDateConstraint" for c in model.prices):
+        # DeepSeek: the unconstrained price is the off-peak one, the daytime price a window;
+        # neither alone is the model's price, so the model is not imported.
+        skipped.append(Skipped(biller, model.id, "model", "time-of-day prices (off-peak "
+                               "windows) cannot be expressed: model not imported"))
+        return []
     spans: list[tuple[str, date, int, dict | None]] = []
     for tier, context in TIER_CONTEXT.items():
         for start in _breakpoints(model, context, effective_from):
