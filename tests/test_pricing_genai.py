@@ -149,3 +149,41 @@ def test_unpriced_models_say_which_override_row_to_add(tmp_path):
         "override/cerebras/llama-3.3-70b-fast/standard/0/2026-02-01,cerebras,"
         "llama-3.3-70b-fast,standard,0,2026-02-01,,INPUT,CACHE_READ,CACHE_WRITE_5M,"
         "CACHE_WRITE_1H,OUTPUT,,SOURCE_URL,")
+
+
+def test_openai_sdk_captures_are_billed_by_the_endpoint_or_an_unambiguous_model(tmp_path):
+    """The OpenAI SDK pointed at Together (metadata.base_url), Gemini's OpenAI-compatible
+    endpoint (no URL: gemini-* is Google's), Groq (-instant) or xAI (grok-*); an open-weight id
+    with no URL stays openai, unpriced, rather than guessed."""
+    def capture(request_id, model, **extra):
+        return {"request_id": request_id, "started_at": "2026-02-01T08:00:00Z",
+                "metadata": extra.pop("metadata", {}), **extra,
+                "response": {"id": request_id, "object": "chat.completion", "created": 0,
+                             "model": model,
+                             "usage": {"prompt_tokens": 1000, "completion_tokens": 100}}}
+    records = [
+        capture("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+                metadata={"base_url": "https://api.together.xyz/v1"}),
+        capture("gemini", "gemini-2.0-flash"),
+        capture("groq", "llama-3.1-8b-instant"),
+        capture("xai", "grok-3"),
+        capture("guess", "llama-3.3-70b"),
+    ]
+    path = tmp_path / "captures.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    home = Home(tmp_path / "home")
+    ingest_paths([path], home, source="openai")
+    build(home)
+    con = open_read_only(home)
+    found = {row[0]: row[1:] for row in con.execute(
+        "select request_id, provider, model, cost_usd, unpriced_reason from requests").fetchall()}
+    con.close()
+    # genai-prices 0.2.3 per 1M tokens: Together $0.88 / $0.88, Gemini 2.0 Flash $0.10 / $0.40,
+    # Groq Llama 3.1 8B $0.05 / $0.08, xAI Grok 3 $3 / $15.
+    assert found == {
+        "together": ("together_ai", "llama-3.3-70b-instruct-turbo", Decimal("0.000968"), None),
+        "gemini": ("google", "gemini-2.0-flash", Decimal("0.00014"), None),
+        "groq": ("groq", "llama-3.1-8b-instant", Decimal("0.000058"), None),
+        "xai": ("xai", "grok-3", Decimal("0.0045"), None),
+        "guess": ("openai", "llama-3.3-70b", None, "no price for model openai/llama-3.3-70b"),
+    }
