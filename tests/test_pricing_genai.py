@@ -187,3 +187,45 @@ def test_openai_sdk_captures_are_billed_by_the_endpoint_or_an_unambiguous_model(
         "xai": ("xai", "grok-3", Decimal("0.0045"), None),
         "guess": ("openai", "llama-3.3-70b", None, "no price for model openai/llama-3.3-70b"),
     }
+
+
+CANONICAL_IDS = [
+    ("us.amazon.nova-pro-v1:0", "nova-pro"),
+    ("amazon.nova-lite-v1:0", "nova-lite"),
+    ("us.meta.llama3-3-70b-instruct-v1:0", "llama3-3-70b-instruct"),
+    ("mistral.mistral-large-3-675b-instruct", "mistral-large-3-675b-instruct"),
+    ("us.deepseek.r1-v1:0", "r1"),
+    ("moonshot.kimi-k2-thinking", "kimi-k2-thinking"),
+    ("zai.glm-4.7-flash", "glm-4.7-flash"),
+    ("anthropic.claude-3-7-sonnet-20250219-v1:0", "claude-3-7-sonnet"),
+    ("eu.anthropic.claude-3-opus-20240229-v1:0", "claude-3-opus"),
+    ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+    ("anthropic.claude-v2:1", "claude-v2"),
+    ("arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+     "claude-3-haiku"),
+    ("arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-micro-v1:0",
+     "nova-micro"),
+    ("arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3",
+     "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3"),
+    ("projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash-001",
+     "gemini-2.0-flash"),
+    ("publishers/anthropic/models/claude-sonnet-4@20250514", "claude-sonnet-4"),
+    ("models/gemini-1.5-flash-latest", "gemini-1.5-flash"),
+    ("anthropic/claude-3.5-sonnet:beta", "claude-3.5-sonnet"),
+    ("meta-llama/llama-3.3-70b-instruct:free", "llama-3.3-70b-instruct"),
+    ("openai/gpt-oss-120b", "gpt-oss-120b"),
+    ("o3-mini-2025-01-31", "o3-mini"),
+    ("deepseek-v3", "deepseek-v3"),
+]
+
+
+def test_raw_model_ids_resolve_to_canonical_ids():
+    """Bedrock ids of every family, region / global. profiles and ARNs, Vertex and OpenRouter
+    names: one vectorised query, as int_model_ids__resolved runs it."""
+    from pipelines import db
+
+    con = db.connect(":memory:")
+    found = dict(con.execute("select raw, llm_model_canonical(raw) from unnest($raw) as t(raw)",
+                             {"raw": [raw for raw, _ in CANONICAL_IDS]}).fetchall())
+    con.close()
+    assert found == dict(CANONICAL_IDS)
