@@ -226,8 +226,10 @@ def cmd_prices(args: argparse.Namespace, home: Home) -> int:
         effective_from = (date.fromisoformat(args.effective_from) if args.effective_from
                           else datetime.now(UTC).date())
         out_dir = Path(args.out) if args.out else home.pricing / "imported"
-        target, count = pricing.import_litellm(Path(args.file), out_dir,
-                                               effective_from=effective_from)
+        from pipelines import pricing_litellm
+
+        target, count = pricing_litellm.import_litellm(Path(args.file), out_dir,
+                                                       effective_from=effective_from)
         print(f"wrote {count} price rows effective from {effective_from} to {target}")
         print("Curated rows (pricing/prices.csv) and overrides still win where both exist. "
               "The next `llmcost build` re-prices history with it.")

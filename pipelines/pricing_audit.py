@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from pipelines import pricing, pricing_genai
+from pipelines import pricing, pricing_genai, pricing_litellm
 from pipelines.paths import PRICING_DIR
 
 TOLERANCE = Decimal("0.005")
@@ -94,7 +94,7 @@ def audit(*, litellm_file: Path | None = None, notes_path: Path = NOTES_FILE) ->
         others.setdefault("genai-prices", {}).setdefault(_key(row), []).append(row)
     if litellm_file is not None:
         prices = json.loads(Path(litellm_file).read_text())
-        for row in pricing.litellm_rows(prices, pricing_genai.DEFAULT_EFFECTIVE_FROM):
+        for row in pricing_litellm.litellm_rows(prices, pricing_genai.DEFAULT_EFFECTIVE_FROM):
             others.setdefault("litellm", {}).setdefault(_key(row), []).append(row)
     latest = {}
     for row in curated:

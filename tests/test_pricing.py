@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import pricing
+from pipelines import pricing, pricing_litellm
 from pipelines.ingest import ingest_paths
 from pipelines.paths import Home
 from pipelines.warehouse import build, open_read_only
@@ -218,7 +218,7 @@ def test_litellm_import_adds_a_dated_version_and_curated_rows_win(tmp_path):
     source = tmp_path / "model_prices_and_context_window.json"
     source.write_text(json.dumps(litellm_map))
     home = Home(tmp_path / "home").ensure()
-    target, count = pricing.import_litellm(source, home.pricing / "imported",
+    target, count = pricing_litellm.import_litellm(source, home.pricing / "imported",
                                            effective_from=date(2026, 1, 1))
     assert (target.name, count) == ("litellm-2026-01-01.csv", 3)
 
