@@ -81,7 +81,8 @@ def test_cli_names_the_refused_symlink(home, tmp_path):
     write_jsonl(landing / "good.jsonl", [openai_capture("inside-1")])
     (landing / "evil.jsonl").symlink_to(secret)
     done = cli(home, "run")
-    assert done.returncode == 0, done.stderr
+    # The rest of the batch loads and is built, but a script must notice the refusal: exit 4.
+    assert done.returncode == 4, done.stderr
     assert "Traceback" not in done.stderr
     assert f"rejected: {landing / 'evil.jsonl'}: refused:" in done.stderr
     assert str(secret) in done.stderr
