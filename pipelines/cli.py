@@ -4,8 +4,11 @@
     llmcost build [--full] [--date D ...]    lake + prices -> warehouse.duckdb marts
     llmcost run                              ingest everything new in landing/, build, simulate
     llmcost savings [--report-only]          cache / prompt-waste simulations over history
+    llmcost routing eval FILE --weak C --strong C   RouteLLM router metrics on labelled prompts
     llmcost sql "QUERY" [--format F]         read-only query of the warehouse
     llmcost report                           where the money went
+    llmcost reconcile [--month YYYY-MM]      logs vs the provider's bill, day by day
+    llmcost export focus --out FILE          FinOps FOCUS 1.2 cost and usage (.parquet/.csv)
     llmcost sources                          supported input formats
     llmcost prices import-litellm FILE       add a dated price version from LiteLLM's map
     llmcost prices import-genai-prices       a price version from the installed genai-prices
@@ -46,6 +49,7 @@ from pipelines.sources import SOURCES
 from pipelines.warehouse import build, open_read_only
 
 DEMO_MARKER = ".llmcost-demo"
+DEMO_SAVINGS = Path(__file__).parent / "demo" / "material" / "savings_routing.toml"
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -147,6 +151,7 @@ def _simulate(home: Home) -> None:
 
 
 def cmd_savings(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.routing import report as routing_report
     from pipelines.savings import config as savings_config
     from pipelines.savings import report as savings_report
 
@@ -157,8 +162,19 @@ def cmd_savings(args: argparse.Namespace, home: Home) -> int:
     try:
         print(savings_report.headline(
             con, 0.0 if semantic.default_threshold is not None else semantic.min_precision))
+        print()
+        print("\n".join(routing_report.policy_lines(con)))
     finally:
         con.close()
+    return EXIT_OK
+
+
+def cmd_routing(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.routing import evaluate
+    from pipelines.routing import report as routing_report
+
+    result = evaluate.run(args.file, args.weak, args.strong, args.exclude)
+    print(routing_report.eval_json(result) if args.json else routing_report.eval_text(result))
     return EXIT_OK
 
 
@@ -210,6 +226,28 @@ def cmd_report(args: argparse.Namespace, home: Home) -> int:
         print(report.summary(con))
     finally:
         con.close()
+    return EXIT_OK
+
+
+def cmd_reconcile(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import reconcile
+
+    con = open_read_only(home)
+    try:
+        print(reconcile.month_report(con, args.month))
+    finally:
+        con.close()
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import focus
+
+    first = date.fromisoformat(args.date_from) if args.date_from else None
+    last = date.fromisoformat(args.date_to) if args.date_to else None
+    result = focus.export(home, Path(args.out), first=first, last=last)
+    print(f"wrote {result.rows:,} FOCUS 1.2 rows ({result.first} .. {result.last}, "
+          f"BilledCost {result.billed_cost:,.2f} USD) to {result.path}")
     return EXIT_OK
 
 
@@ -305,6 +343,9 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
             target.unlink()
     home.ensure()
     (home.root / DEMO_MARKER).write_text("created by llmcost demo\n")
+    settings = home.root / "savings.toml"
+    if not settings.exists():  # the demo's routing policies; a user's own file is kept
+        shutil.copyfile(DEMO_SAVINGS, settings)
     started = time.monotonic()
     summary = generate_demo(home.landing, requests=args.requests, days=args.days, seed=args.seed)
     print(f"generated the demo workload in {time.monotonic() - started:.1f}s into {home.landing}: "
@@ -350,6 +391,19 @@ def parser() -> argparse.ArgumentParser:
                          help="print the last simulation without running it again")
     savings.set_defaults(func=cmd_savings)
 
+    routing = commands.add_parser("routing", help="routing quality: RouteLLM metrics")
+    routing_commands = routing.add_subparsers(dest="routing_command", required=True)
+    routing_eval = routing_commands.add_parser(
+        "eval", help="APGR, CPT(50%%), CPT(80%%) of the random router, the oracle and every "
+        "shipped scorer on a RouteLLM per-prompt CSV (a file, a folder or a glob)")
+    routing_eval.add_argument("file")
+    routing_eval.add_argument("--weak", required=True, help="the weak model's correctness column")
+    routing_eval.add_argument("--strong", required=True,
+                              help="the strong model's correctness column")
+    routing_eval.add_argument("--exclude", help="JSONL of prompts to drop ({\"eval_prompt\": ...})")
+    routing_eval.add_argument("--json", action="store_true", help="machine-readable output")
+    routing_eval.set_defaults(func=cmd_routing)
+
     sql = commands.add_parser(
         "sql", help="run a read-only SQL query on the warehouse (sandboxed: no file access)")
     sql.add_argument("query")
@@ -362,6 +416,22 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("report", help="where the money went").set_defaults(func=cmd_report)
     commands.add_parser("sources", help="list input formats").set_defaults(func=cmd_sources)
+
+    reconcile_cmd = commands.add_parser(
+        "reconcile", help="the logs against the provider's bill: a month day by day and the "
+        "worst cells (settings: $LLMCOST_HOME/reconcile.toml)")
+    reconcile_cmd.add_argument("--month", help="YYYY-MM (default: the latest month reconciled)")
+    reconcile_cmd.set_defaults(func=cmd_reconcile)
+
+    export = commands.add_parser("export", help="export the costs in a standard format")
+    export_formats = export.add_subparsers(dest="export_format", required=True)
+    focus_cmd = export_formats.add_parser(
+        "focus", help="FinOps FOCUS 1.2: one row per day x provider x model x sub-account x "
+        "token type")
+    focus_cmd.add_argument("--out", required=True, help="FILE.parquet or FILE.csv")
+    focus_cmd.add_argument("--from", dest="date_from", help="first usage day (YYYY-MM-DD)")
+    focus_cmd.add_argument("--to", dest="date_to", help="last usage day, included (YYYY-MM-DD)")
+    focus_cmd.set_defaults(func=cmd_export)
 
     prices = commands.add_parser("prices", help="price tables")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)

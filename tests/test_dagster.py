@@ -77,9 +77,10 @@ def test_definitions_load():
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {
         "lake_requests", "lake_quarantine", "lake_ingest_runs", "lake_usage_buckets",
         "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
-        "quarantine", "ingest_runs", "prices", "unpriced_models",
+        "quarantine", "ingest_runs", "prices", "reconciliation", "focus_export",
+        "unpriced_models",
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
-        "prompt_waste", "savings_runs",
+        "prompt_waste", "routing_opportunities", "routing_curve", "savings_runs",
     }
     assert {key.name for key in graph.asset_check_keys} == {
         "requests_unpriced_share_within_limit", "requests_cost_components_add_up",
@@ -93,7 +94,7 @@ def test_definitions_load():
     assert daily_build_job.partitions_def == daily_partitions
     assert {key.to_user_string() for key in daily_build_job.asset_layer.executable_asset_keys} == {
         "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage", "prices",
-        "unpriced_models",
+        "reconciliation", "focus_export", "unpriced_models",
     }
     assert loaded.resolve_schedule_def("nightly_ingest").cron_schedule == "30 1 * * *"
     assert loaded.resolve_schedule_def("nightly_daily_build").cron_schedule == "0 2 * * *"
@@ -101,7 +102,7 @@ def test_definitions_load():
     savings_job = loaded.resolve_job_def("savings_job")
     assert {key.to_user_string() for key in savings_job.asset_layer.executable_asset_keys} == {
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
-        "prompt_waste", "savings_runs",
+        "prompt_waste", "routing_opportunities", "routing_curve", "savings_runs",
     }
     assert {sensor.name for sensor in loaded.sensors} == {"landing_sensor", "lake_dates_sensor"}
 
