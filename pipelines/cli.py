@@ -13,6 +13,9 @@
     llmcost export focus --out FILE          FinOps FOCUS 1.2 cost and usage (.parquet/.csv)
     llmcost sources                          supported input formats
     llmcost prices import-litellm FILE       add a dated price version from LiteLLM's map
+    llmcost prices import-genai-prices       a price version from the installed genai-prices
+    llmcost prices audit                     curated rows vs genai-prices / LiteLLM (exit 3
+                                             when a difference has no note)
     llmcost quality                          data quality suites (Great Expectations) + docs
     llmcost demo                             generate a demo workload and run everything
 
@@ -380,17 +383,57 @@ def cmd_prices(args: argparse.Namespace, home: Home) -> int:
         effective_from = (date.fromisoformat(args.effective_from) if args.effective_from
                           else datetime.now(UTC).date())
         out_dir = Path(args.out) if args.out else home.pricing / "imported"
-        target, count = pricing.import_litellm(Path(args.file), out_dir,
-                                               effective_from=effective_from)
+        from pipelines import pricing_litellm
+
+        target, count = pricing_litellm.import_litellm(Path(args.file), out_dir,
+                                                       effective_from=effective_from)
         print(f"wrote {count} price rows effective from {effective_from} to {target}")
         print("Curated rows (pricing/prices.csv) and overrides still win where both exist. "
               "The next `llmcost build` re-prices history with it.")
         return EXIT_OK
+    if args.prices_command == "import-genai-prices":
+        return cmd_prices_import_genai(args, home)
+    if args.prices_command == "audit":
+        return cmd_prices_audit(args, home)
     book = pricing.load(home)
     print(f"{book.rows.num_rows} price rows from {len(book.files)} files:")
     for path in book.files:
         print(f"  {path}")
     return EXIT_OK
+
+
+def cmd_prices_import_genai(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import pricing_genai
+
+    effective_from = (date.fromisoformat(args.effective_from) if args.effective_from
+                      else pricing_genai.DEFAULT_EFFECTIVE_FROM)
+    out_dir = Path(args.out) if args.out else home.pricing / "imported"
+    target, count, skipped = pricing_genai.import_genai_prices(out_dir,
+                                                               effective_from=effective_from)
+    print(f"wrote {count} price rows to {target} (a price with no start date in genai-prices "
+          f"applies from {effective_from})")
+    print(f"skipped {len(skipped)} prices the row format cannot express "
+          f"(also in {target.with_suffix('.skipped.txt').name}):")
+    for item in skipped:
+        print(f"  {item.provider}\t{item.model}\t{item.what}\t{item.reason}")
+    print("Curated rows (pricing/prices.csv) and overrides still win: an imported row prices "
+          "only a provider/model/tier they do not list. The next `llmcost build` re-prices "
+          "history with it.")
+    return EXIT_OK
+
+
+def cmd_prices_audit(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import pricing_audit
+
+    rows = pricing_audit.audit(litellm_file=Path(args.litellm) if args.litellm else None)
+    unexplained = [row for row in rows if not row.note]
+    print(report.format_table(
+        ("price_id", "component", "curated", "other", "source", "diff %", "note"),
+        [(row.price_id, row.component, row.curated, row.other, row.source,
+          f"{row.relative_diff * 100:.2f}", row.note or "UNEXPLAINED") for row in rows]))
+    print(f"{len(rows)} differences above {pricing_audit.TOLERANCE * 100}% "
+          f"({len(unexplained)} without a note in {pricing_audit.NOTES_FILE.name})")
+    return EXIT_OK if not unexplained else EXIT_QUALITY
 
 
 def cmd_quality(args: argparse.Namespace, home: Home) -> int:
@@ -565,6 +608,17 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--effective-from", help="first day the version applies (default today)")
     imp.add_argument("--out",
                      help="folder for the version file (default $LLMCOST_HOME/pricing/imported)")
+    genai = prices_commands.add_parser(
+        "import-genai-prices", help="write pricing/imported/genai-prices-<version>.csv from the "
+                                    "installed genai-prices package")
+    genai.add_argument("--effective-from",
+                       help="first day of a price genai-prices gives no start date (default "
+                            "2020-01-01)")
+    genai.add_argument("--out",
+                       help="folder for the version file (default $LLMCOST_HOME/pricing/imported)")
+    audit = prices_commands.add_parser(
+        "audit", help="compare curated rows with genai-prices (and LiteLLM's map)")
+    audit.add_argument("--litellm", help="LiteLLM's model_prices_and_context_window.json")
     prices_commands.add_parser("list", help="show the price files in use")
     prices.set_defaults(func=cmd_prices)
 

@@ -5,8 +5,17 @@ price, which beats a bulk import:
 
 - ``override``: ``$LLMCOST_HOME/pricing/overrides.csv`` (the user's own rows);
 - ``curated``:  ``pricing/prices.csv`` in the project (reviewed, with sources);
+- ``genai_prices``: ``pricing/imported/genai-prices-<version>.csv``, generated from the pinned
+  genai-prices package by ``llmcost prices import-genai-prices`` (pipelines/pricing_genai.py);
+  only the newest version found (project or data home) is loaded;
 - ``litellm``:  dated versions imported from LiteLLM's ``model_prices_and_context_window.json``
-  by ``llmcost prices import-litellm`` into ``pricing/imported/`` (project or data home).
+  by ``llmcost prices import-litellm`` (pipelines/pricing_litellm.py) into
+  ``pricing/imported/`` (project or data home).
+
+The two imports are bulk sources: their rows are used only for a (provider, model, tier) that
+no higher-priority source lists at all (``stg_pricing__prices``), so a curated model's reviewed
+launch dates are never filled in by an import. Within one source, two rows for the same
+(provider, model, tier, min_input_tokens) whose windows overlap are refused, naming both.
 
 The engine itself is SQL (``sql/intermediate/int_requests__priced.sql``): prices are joined to
 requests in bulk, never looked up row by row.
@@ -16,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -39,7 +47,7 @@ TOKEN_PRICE_COLUMNS = [
     "cache_write_1h_usd_per_mtok", "output_usd_per_mtok",
 ]
 TIERS = {"standard", "batch", "flex", "priority"}
-PRIORITY = {"override": 0, "curated": 1, "litellm": 2}
+PRIORITY = {"override": 0, "curated": 1, "genai_prices": 2, "litellm": 3}
 ALIAS_COLUMNS = ["alias", "provider", "model", "notes"]
 
 _PRICE_TYPE = pa.decimal128(18, 6)
@@ -118,6 +126,7 @@ def read_price_file(path: Path, price_source: str) -> list[dict]:
                                                     required=False),
                 "source_url": raw["source_url"].strip(),
                 "price_file": str(path),
+                "line": line_no,
             }
             for column in TOKEN_PRICE_COLUMNS:
                 row[column] = _decimal(raw[column], where=where, column=column, required=True)
@@ -134,6 +143,11 @@ def read_alias_file(path: Path) -> list[dict]:
         ]
 
 
+def _version_key(path: Path) -> tuple:
+    version = path.stem.removeprefix("genai-prices-")
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"[.-]", version))
+
+
 def price_files(home: Home | None) -> list[tuple[Path, str]]:
     files = [(PRICING_DIR / "prices.csv", "curated")]
     folders = [PRICING_DIR / "imported"]
@@ -142,10 +156,49 @@ def price_files(home: Home | None) -> list[tuple[Path, str]]:
         override = home.pricing / "overrides.csv"
         if override.exists():
             files.append((override, "override"))
+    genai = [path for folder in folders if folder.exists()
+             for path in folder.glob("genai-prices-*.csv")]
+    if genai:
+        files.append((max(genai, key=_version_key), "genai_prices"))
     for folder in folders:
         if folder.exists():
             files += [(path, "litellm") for path in sorted(folder.glob("litellm-*.csv"))]
     return files
+
+
+def _check_version(path: Path, rows: list[dict]) -> None:
+    """``genai-prices-<version>.csv`` holds only rows that version's import wrote."""
+    prefix = f"genai-prices:{path.stem.removeprefix('genai-prices-')}/"
+    for row in rows:
+        if not row["price_id"].startswith(prefix):
+            raise PriceFileError(
+                f"{path}:{row['line']}: price_id {row['price_id']} is not from this version "
+                f"(expected {prefix}...): regenerate it with `llmcost prices import-genai-prices`")
+
+
+def check_overlaps(rows: list[dict]) -> None:
+    """Refuse two rows of one source for the same key whose validity windows overlap.
+
+    A row without effective_to closes at the next row's effective_from, so only a shared
+    effective_from or an explicit effective_to past the next row's start can overlap."""
+    keyed: dict[tuple, list[dict]] = {}
+    for row in rows:
+        key = (row["price_source"], row["provider"], row["model"], row["service_tier"],
+               row["min_input_tokens"])
+        keyed.setdefault(key, []).append(row)
+    for group in keyed.values():
+        group.sort(key=lambda row: row["effective_from"])
+        for earlier, later in zip(group, group[1:], strict=False):
+            if (earlier["effective_from"] == later["effective_from"]
+                    or (earlier["effective_to"] is not None
+                        and earlier["effective_to"] > later["effective_from"])):
+                raise PriceFileError(
+                    f"overlapping price rows for {earlier['provider']}/{earlier['model']} "
+                    f"({earlier['service_tier']}, min_input_tokens {earlier['min_input_tokens']}): "
+                    f"{earlier['price_id']} ({earlier['price_file']}:{earlier['line']}, from "
+                    f"{earlier['effective_from']} to {earlier['effective_to'] or 'open'}) and "
+                    f"{later['price_id']} ({later['price_file']}:{later['line']}, from "
+                    f"{later['effective_from']})")
 
 
 def load(home: Home | None = None) -> PriceBook:
@@ -154,13 +207,17 @@ def load(home: Home | None = None) -> PriceBook:
     digest = hashlib.sha256()
     files = price_files(home)
     for path, price_source in files:
-        rows += read_price_file(path, price_source)
+        found = read_price_file(path, price_source)
+        if price_source == "genai_prices":
+            _check_version(path, found)
+        rows += found
         digest.update(path.read_bytes())
     seen: dict[str, str] = {}
     for row in rows:
         if row["price_id"] in seen and seen[row["price_id"]] == row["price_source"]:
             raise PriceFileError(f"duplicate price_id {row['price_id']} in {row['price_file']}")
         seen[row["price_id"]] = row["price_source"]
+    check_overlaps(rows)
     alias_path = PRICING_DIR / "model_aliases.csv"
     aliases = read_alias_file(alias_path)
     digest.update(alias_path.read_bytes())
@@ -174,102 +231,3 @@ def load(home: Home | None = None) -> PriceBook:
         fingerprint=digest.hexdigest(),
         files=[path for path, _ in files] + [alias_path, names_path],
     )
-
-
-# -- LiteLLM import --------------------------------------------------------------------------
-
-_LITELLM_PROVIDERS = {
-    "openai": "openai", "text-completion-openai": "openai", "anthropic": "anthropic",
-    "gemini": "google", "vertex_ai-language-models": "google",
-    "vertex_ai-anthropic_models": "google_vertex_anthropic", "bedrock": "aws_bedrock",
-    "bedrock_converse": "aws_bedrock", "azure": "azure_openai", "openrouter": "openrouter",
-    "mistral": "mistral", "deepseek": "deepseek", "xai": "xai", "groq": "groq",
-    "cohere_chat": "cohere", "together_ai": "together_ai", "fireworks_ai": "fireworks_ai",
-}
-_CHAT_MODES = {"chat", "completion", "responses"}
-_PREFIX = re.compile(r"^(openai|anthropic|gemini|vertex_ai|azure|bedrock|openrouter|mistral|"
-                     r"deepseek|xai|groq|together_ai|fireworks_ai|cohere_chat)/")
-_SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
-_TIER_SUFFIX = {"standard": "", "batch": "_batches", "flex": "_flex", "priority": "_priority"}
-
-
-def _per_mtok(value) -> str | None:
-    if value is None:
-        return None
-    return str((Decimal(str(value)) * Decimal(1_000_000)).quantize(Decimal("0.000001")).normalize())
-
-
-def litellm_rows(prices: dict, effective_from: date) -> list[dict]:
-    """One curated-format row per (provider, model, tier, context threshold) in LiteLLM's map.
-
-    A dated snapshot key whose undated model is also in the map is skipped: snapshot-specific
-    prices would otherwise collide on the canonical model.
-    """
-    keys = {key for key in prices if key != "sample_spec"}
-    rows: dict[tuple, dict] = {}
-    for key in sorted(keys):
-        spec = prices[key]
-        if not isinstance(spec, dict) or spec.get("mode") not in _CHAT_MODES:
-            continue
-        provider = _LITELLM_PROVIDERS.get(spec.get("litellm_provider", ""))
-        if provider is None or spec.get("input_cost_per_token") is None:
-            continue
-        stripped = _PREFIX.sub("", key.lower())
-        model = _SNAPSHOT.sub("", stripped)
-        if model != stripped and (model in keys or f"{spec['litellm_provider']}/{model}" in keys):
-            continue
-        thresholds = {0: ""}
-        for name in spec:
-            match = re.fullmatch(r"input_cost_per_token_above_(\d+)k_tokens", name)
-            if match:
-                thresholds[int(match.group(1)) * 1000] = f"_above_{match.group(1)}k_tokens"
-        for tier, tier_suffix in _TIER_SUFFIX.items():
-            for threshold, ctx_suffix in thresholds.items():
-                suffix = ctx_suffix + tier_suffix
-                input_price = spec.get(f"input_cost_per_token{suffix}")
-                output_price = spec.get(f"output_cost_per_token{suffix}")
-                if input_price is None or output_price is None:
-                    continue
-                cache_read = spec.get(f"cache_read_input_token_cost{suffix}", input_price)
-                cache_write = spec.get(f"cache_creation_input_token_cost{suffix}", input_price)
-                cache_write_1h = spec.get("cache_creation_input_token_cost_above_1hr", cache_write)
-                search = spec.get("search_context_cost_per_query") or {}
-                web_search = (search.get("search_context_size_medium")
-                              if isinstance(search, dict) else None)
-                row_key = (provider, model, tier, threshold)
-                if row_key in rows:
-                    continue
-                rows[row_key] = {
-                    "price_id": f"litellm:{effective_from}/{provider}/{model}/{tier}/{threshold}",
-                    "provider": provider, "model": model, "service_tier": tier,
-                    "min_input_tokens": threshold, "effective_from": effective_from.isoformat(),
-                    "effective_to": "",
-                    "input_usd_per_mtok": _per_mtok(input_price),
-                    "cache_read_usd_per_mtok": _per_mtok(cache_read or input_price),
-                    "cache_write_5m_usd_per_mtok": _per_mtok(cache_write or input_price),
-                    "cache_write_1h_usd_per_mtok": _per_mtok(
-                        cache_write_1h or cache_write or input_price),
-                    "output_usd_per_mtok": _per_mtok(output_price),
-                    "web_search_usd_per_call": str(web_search) if web_search is not None else "",
-                    "source_url": "litellm:model_prices_and_context_window.json",
-                    "notes": f"imported from LiteLLM key {key}",
-                }
-    return list(rows.values())
-
-
-def import_litellm(source_file: Path, out_dir: Path, *, effective_from: date) -> tuple[Path, int]:
-    """Write a dated price version ``litellm-<date>.csv`` from LiteLLM's price map."""
-    prices = json.loads(Path(source_file).read_text())
-    if not isinstance(prices, dict):
-        raise PriceFileError(f"{source_file}: expected LiteLLM's JSON object of model -> prices")
-    rows = litellm_rows(prices, effective_from)
-    if not rows:
-        raise PriceFileError(f"{source_file}: no chat model with per-token prices found")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"litellm-{effective_from.isoformat()}.csv"
-    with open(target, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=PRICE_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    read_price_file(target, "litellm")  # the written file must load
-    return target, len(rows)

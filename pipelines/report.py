@@ -82,6 +82,16 @@ SECTIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "Unpriced models (add a row to $LLMCOST_HOME/pricing/overrides.csv: "
+        "unpriced_models.override_row_template)",
+        """
+        select provider, model_raw, resolved_model, requests, input_tokens, output_tokens,
+               cast(last_seen_at as date) as last_seen,
+               array_to_string(closest_known_ids, ', ') as closest_known_ids
+        from unpriced_models order by requests desc, provider, model_raw limit 20
+        """,
+    ),
+    (
         "Quarantined records",
         """
         select source, reason_code, count(*) as records

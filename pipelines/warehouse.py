@@ -32,13 +32,14 @@ LAYERS = ("staging", "intermediate")
 # new; the others are rebuilt whole from the marts before them.
 PARTITIONED_MARTS = {"requests": (REQUESTS,), "daily_costs": (REQUESTS, USAGE_BUCKETS)}
 MARTS = ("requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
-         "quarantine", "ingest_runs", "prices", "reconciliation")
+         "quarantine", "ingest_runs", "prices", "reconciliation", "unpriced_models")
 FULL_MARTS = tuple(name for name in MARTS if name not in PARTITIONED_MARTS)
 # Marts whose SQL reads other marts: a missing upstream table is built first.
 UPSTREAM_MARTS = {"daily_costs": ("requests", "usage_buckets"),
                   "session_costs": ("requests",),
                   "cost_coverage": ("requests", "usage_buckets"),
-                  "reconciliation": ("requests", "usage_buckets", "prices")}
+                  "reconciliation": ("requests", "usage_buckets", "prices"),
+                  "unpriced_models": ("requests", "usage_buckets")}
 STATE_TABLE = "_llmcost_state"
 FULL_REQUESTED = "full build requested"
 FIRST_BUILD = "first build"

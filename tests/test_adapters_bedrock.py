@@ -346,17 +346,23 @@ def test_application_inference_profile_without_model_is_unpriced(bedrock_home):
     assert row["unpriced_reason"] == f"no price for model aws_bedrock/{APP_PROFILE_ARN}"
 
 
-@pytest.mark.parametrize(
-    ("request_id", "model", "tokens"),
-    [("converse-titan", "amazon.titan-text-lite-v1", (8, 10)),
-     ("msg_bdrk_01NCxHHwwdtMc7wioSxo2wBC", "anthropic.claude-v2", (14, 10))],
-    ids=["titan_converse", "claude_2_invoke_model"],
-)
-def test_models_without_a_bedrock_price_load_unpriced(bedrock_home, request_id, model, tokens):
-    row = request_row(bedrock_home, request_id)
-    assert (row["model"], (row["input_tokens"], row["output_tokens"])) == (model, tokens)
+def test_claude_2_has_no_bedrock_price_and_loads_unpriced(bedrock_home):
+    row = request_row(bedrock_home, "msg_bdrk_01NCxHHwwdtMc7wioSxo2wBC")
+    # anthropic.claude-v2: the vendor prefix goes, the name keeps its -v2 (no :0 version).
+    assert (row["model"], (row["input_tokens"], row["output_tokens"])) == ("claude-v2", (14, 10))
     assert (row["is_priced"], row["cost_usd"]) == (False, None)
-    assert row["unpriced_reason"] == f"no price for model aws_bedrock/{model}"
+    assert row["unpriced_reason"] == "no price for model aws_bedrock/claude-v2"
+
+
+def test_titan_is_priced_from_genai_prices(bedrock_home):
+    """amazon.titan-text-lite-v1 has no curated row: genai-prices 0.2.3 prices it on Bedrock
+    at $0.15 input / $0.20 output per 1M tokens."""
+    row = request_row(bedrock_home, "converse-titan")
+    assert (row["model"], (row["input_tokens"], row["output_tokens"])) == (
+        "titan-text-lite-v1", (8, 10))
+    assert row["price_id"] == (
+        "genai-prices:0.2.3/aws_bedrock/titan-text-lite-v1/standard/0/2020-01-01")
+    assert row["cost_usd"] == Decimal("0.0000032")  # 8 x 0.15e-6 + 10 x 0.20e-6
 
 
 @pytest.mark.parametrize(("request_id", "tier"), [("converse-flex", "flex"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import pricing
+from pipelines import pricing, pricing_litellm
 from pipelines.ingest import ingest_paths
 from pipelines.paths import Home
 from pipelines.warehouse import build, open_read_only
@@ -206,24 +206,31 @@ def test_litellm_import_adds_a_dated_version_and_curated_rows_win(tmp_path):
         "sample_spec": {"mode": "chat"},
         "gpt-4o": {"litellm_provider": "openai", "mode": "chat",
                    "input_cost_per_token": 9e-06, "output_cost_per_token": 9e-05},
+        "mistral/acme-large-2411": {"litellm_provider": "mistral", "mode": "chat",
+                                    "input_cost_per_token": 2e-06,
+                                    "output_cost_per_token": 6e-06},
         "mistral/mistral-large-2411": {"litellm_provider": "mistral", "mode": "chat",
-                                       "input_cost_per_token": 2e-06,
-                                       "output_cost_per_token": 6e-06},
+                                       "input_cost_per_token": 9e-06,
+                                       "output_cost_per_token": 9e-06},
         "text-embedding-3-small": {"litellm_provider": "openai", "mode": "embedding",
                                    "input_cost_per_token": 2e-08},
     }
     source = tmp_path / "model_prices_and_context_window.json"
     source.write_text(json.dumps(litellm_map))
     home = Home(tmp_path / "home").ensure()
-    target, count = pricing.import_litellm(source, home.pricing / "imported",
+    target, count = pricing_litellm.import_litellm(source, home.pricing / "imported",
                                            effective_from=date(2026, 1, 1))
-    assert (target.name, count) == ("litellm-2026-01-01.csv", 2)
+    assert (target.name, count) == ("litellm-2026-01-01.csv", 3)
 
+    # acme-large-2411 is a model only this map lists (genai-prices does not know it);
+    # mistral-large-2411 is in both: the genai-prices version ranks above LiteLLM's.
     records = [
         openai_capture("curated", "2026-02-01T08:00:00Z", "gpt-4o", prompt=1000, completion=1000),
-        openai_capture("imported", "2026-02-01T08:00:00Z", "mistral-large-2411", prompt=1000,
+        openai_capture("imported", "2026-02-01T08:00:00Z", "acme-large-2411", prompt=1000,
                        completion=1000),
-        openai_capture("too-early", "2025-12-31T23:00:00Z", "mistral-large-2411", prompt=1000,
+        openai_capture("too-early", "2025-12-31T23:00:00Z", "acme-large-2411", prompt=1000,
+                       completion=1000),
+        openai_capture("genai", "2026-02-01T08:00:00Z", "mistral-large-2411", prompt=1000,
                        completion=1000),
     ]
     for record in records[1:]:
@@ -231,8 +238,12 @@ def test_litellm_import_adds_a_dated_version_and_curated_rows_win(tmp_path):
     found = costs(warehouse_for(tmp_path, {"openai": records}))
     assert found["curated"][0] == Decimal("0.0125")
     assert found["imported"][0] == Decimal("0.008")
-    assert found["imported"][7] == "litellm:2026-01-01/mistral/mistral-large-2411/standard/0"
+    assert found["imported"][7] == "litellm:2026-01-01/mistral/acme-large-2411/standard/0"
     assert found["too-early"][5] is False
+    # genai-prices 0.2.3: Mistral Large 24.11 at $2 input, $6 output per 1M.
+    assert found["genai"][7] == (
+        "genai-prices:0.2.3/mistral/mistral-large-2411/standard/0/2020-01-01")
+    assert found["genai"][0] == Decimal("0.008")
 
 
 def test_bad_price_file_is_rejected_with_the_row(tmp_path):

@@ -201,6 +201,13 @@ MARTS = (
         "select price_source, provider, count(*) as price_rows from prices "
         "group by price_source, provider order by price_source, provider limit $limit",
     ),
+    Mart(
+        "unpriced_models", ("requests", "usage_buckets"), False,
+        "select count(*) as row_count, coalesce(sum(requests), 0) as unpriced_requests "
+        "from unpriced_models",
+        "select provider, model_raw, resolved_model, requests, closest_known_ids "
+        "from unpriced_models order by requests desc limit $limit",
+    ),
 )
 
 

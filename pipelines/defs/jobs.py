@@ -20,9 +20,9 @@ daily_build_job = dg.define_asset_job(
     "daily_build_job",
     selection=dg.AssetSelection.assets("requests", "usage_buckets", "daily_costs",
                                        "session_costs", "cost_coverage", "prices",
-                                       "reconciliation", "focus_export"),
+                                       "reconciliation", "focus_export", "unpriced_models"),
     partitions_def=daily_partitions,
     description="Price and build requests and daily_costs for the partition's usage dates, and "
-    "rebuild usage_buckets, session_costs, cost_coverage, prices and reconciliation; write the "
-    "FOCUS export.",
+    "rebuild usage_buckets, session_costs, cost_coverage, prices, reconciliation and "
+    "unpriced_models; write the FOCUS export.",
 )

@@ -22,7 +22,8 @@ parts AS (
         CASE WHEN is_envelope THEN from_json(doc, '{
             "request_id": "VARCHAR", "started_at": "VARCHAR", "ended_at": "VARCHAR",
             "provider": "VARCHAR", "service_tier": "VARCHAR", "status": "VARCHAR",
-            "metadata": "JSON", "request": {"model": "VARCHAR"}, "error": "JSON"
+            "metadata": "JSON", "request": {"model": "VARCHAR"}, "error": "JSON",
+            "base_url": "VARCHAR"
         }') END AS env,
         CASE WHEN is_envelope THEN doc -> '$.response' ELSE doc END AS body,
         CASE WHEN is_envelope THEN doc -> '$.request' END AS request
@@ -79,7 +80,8 @@ final AS (
         date_diff('microsecond', llm_ts_zoned(env.started_at), llm_ts_zoned(env.ended_at)) / 1000.0
             AS latency_ms,
         -- msg_bdrk_ ids are Claude on Bedrock (AWS bills it, at AWS's prices).
-        llm_provider(coalesce(env.provider,
+        llm_provider(coalesce(llm_blank_null(env.provider),
+                              llm_provider_from_url(env.base_url),
                               CASE WHEN b.id LIKE 'msg_bdrk_%' THEN 'aws_bedrock' ELSE 'anthropic' END),
                      b.model) AS provider,
         llm_blank_null(coalesce(b.model, env.request.model)) AS model_raw,

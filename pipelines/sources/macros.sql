@@ -104,6 +104,66 @@ CREATE OR REPLACE MACRO llm_provider(p, model) AS CASE
     ELSE 'unknown'
 END;
 
+-- The API host an SDK was pointed at -> who bills (an OpenAI SDK with base_url set to Groq's,
+-- Gemini's, Cerebras' ... OpenAI-compatible endpoint bills at that provider). NULL: unknown.
+CREATE OR REPLACE MACRO llm_provider_from_url(url) AS CASE
+    WHEN url IS NULL OR url = '' THEN NULL
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*generativelanguage\.googleapis\.com') THEN 'google'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*aiplatform\.googleapis\.com') THEN 'google'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.groq\.com') THEN 'groq'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.cerebras\.ai') THEN 'cerebras'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.together\.(xyz|ai)') THEN 'together_ai'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.deepseek\.com') THEN 'deepseek'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.x\.ai') THEN 'xai'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.mistral\.ai') THEN 'mistral'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.fireworks\.ai') THEN 'fireworks_ai'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.perplexity\.ai') THEN 'perplexity'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.moonshot\.(ai|cn)') THEN 'moonshotai'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*openrouter\.ai') THEN 'openrouter'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*(openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)') THEN 'azure_openai'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*bedrock-runtime[^/]*\.amazonaws\.com') THEN 'aws_bedrock'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.anthropic\.com') THEN 'anthropic'
+    WHEN regexp_matches(lower(url), '^(https?://)?[^/]*api\.openai\.com') THEN 'openai'
+END;
+
+-- A model id only one provider serves under that name, for a capture that records neither a
+-- provider nor a base URL. Open-weight ids (llama-3.3-70b, gpt-oss-120b, qwen-3-*) are served
+-- by many providers at different prices: they are not guessed (record the base URL).
+CREATE OR REPLACE MACRO llm_provider_from_model(model) AS CASE
+    WHEN regexp_matches(lower(model), '^(models/)?gemini-') THEN 'google'
+    WHEN regexp_matches(lower(model), '^grok-') THEN 'xai'
+    WHEN regexp_matches(lower(model), '^deepseek-(chat|reasoner)') THEN 'deepseek'
+    WHEN regexp_matches(lower(model), '-(versatile|instant)$') THEN 'groq'
+END;
+
+-- A raw model id -> llmcost's canonical model id, provider-blind (int_model_ids__resolved; the
+-- genai-prices import names its rows with the same macro, so both sides agree by construction):
+-- a Bedrock ARN's model part; Vertex `projects/.../publishers/<p>/models/<m>`, `models/<m>`;
+-- any vendor path (`openai/`, OpenRouter `meta-llama/...`, Groq `openai/gpt-oss-120b`); an
+-- OpenRouter `:variant`; a Bedrock region or `global.` profile prefix, vendor prefix
+-- (`amazon.`, `meta.`, ...) and version suffix (`-v1:0`, with its colon: `claude-v2` is a name); a Vertex `@date`; `-latest`; a dated
+-- snapshot (`-2024-08-06`, `-20251001`); a Gemini build suffix (`-001`).
+-- An application inference profile ARN does not name its model: it stays as it is (unpriced
+-- unless an alias or override names it).
+CREATE OR REPLACE MACRO llm_model_canonical(raw) AS CASE
+    WHEN lower(raw) LIKE 'arn:%:application-inference-profile/%' THEN lower(trim(raw))
+    ELSE regexp_replace(regexp_replace(
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    regexp_replace(regexp_replace(
+    lower(trim(raw)),
+    '^arn:aws[a-z-]*:bedrock:[^:]*:[^:]*:(foundation-model|inference-profile)/', ''),
+    '^.*/', ''),
+    '^((us|eu|apac|jp|au|ca|in|global|us-gov|regional)\.)?(amazon|anthropic|meta|mistral|cohere'
+        || '|ai21|deepseek|qwen|openai|moonshotai|moonshot|zai|google|nvidia|writer|minimax'
+        || '|twelvelabs|stability)\.(.+?)(-v?\d+:0|:\d+)?$', '\4'),
+    '^(us|eu|apac|jp|au|ca|in|global|us-gov|regional)\.', ''),
+    ':[a-z0-9_.-]+$', ''),
+    '@.*$', ''),
+    '-latest$', ''),
+    '-(\d{4}-\d{2}-\d{2}|\d{8})$', ''),
+    '^(gemini-.*)-\d{3}$', '\1')
+END;
+
 -- Provider service-tier spellings -> standard | batch | flex | priority (unknown kept as is,
 -- so the request shows up unpriced instead of being priced at the wrong tier).
 CREATE OR REPLACE MACRO llm_tier(t) AS CASE

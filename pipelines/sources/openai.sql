@@ -23,7 +23,7 @@ parts AS (
             "request_id": "VARCHAR", "started_at": "VARCHAR", "ended_at": "VARCHAR",
             "provider": "VARCHAR", "service_tier": "VARCHAR", "status": "VARCHAR",
             "metadata": "JSON", "request": {"model": "VARCHAR", "service_tier": "VARCHAR"},
-            "error": "JSON"
+            "error": "JSON", "base_url": "VARCHAR"
         }') END AS env,
         CASE WHEN is_envelope THEN doc -> '$.response' ELSE doc END AS body,
         CASE WHEN is_envelope THEN doc -> '$.request' END AS request
@@ -86,7 +86,12 @@ final AS (
         date_diff('microsecond', started,
                   coalesce(llm_ts_zoned(env.ended_at), TRY(to_timestamp(llm_num(b.completed_at))))) / 1000.0
             AS latency_ms,
-        llm_provider(coalesce(env.provider, 'openai'), b.model) AS provider,
+        -- Who bills: the envelope's provider, else the endpoint the SDK was pointed at
+        -- (base_url, or metadata.base_url), else a model id only one provider serves.
+        llm_provider(coalesce(llm_blank_null(env.provider),
+                              llm_provider_from_url(coalesce(env.base_url, md['base_url'])),
+                              llm_provider_from_model(coalesce(b.model, env.request.model)),
+                              'openai'), b.model) AS provider,
         llm_blank_null(coalesce(b.model, env.request.model)) AS model_raw,
         llm_tier(coalesce(env.service_tier, b.service_tier, env.request.service_tier)) AS service_tier,
         request_status AS status,

@@ -1,8 +1,26 @@
 -- Price rows from every price file, with their validity window closed.
 -- A row without effective_to lasts until the next row of the same source, provider, model,
 -- tier and context threshold: adding a row with a later effective_from is a price change.
+-- A bulk import (genai_prices, litellm: priority >= 2) prices only a (provider, model, tier)
+-- that no higher-priority source lists: curated launch dates are never back-filled by an import.
 with source as (
     select * from pricing_rows
+),
+
+listed as (
+    select provider, model, service_tier, min(priority) as top_priority
+    from source
+    group by all
+),
+
+kept as (
+    select source.*
+    from source
+    inner join listed
+        on listed.provider = source.provider
+        and listed.model = source.model
+        and listed.service_tier = source.service_tier
+    where source.priority < 2 or source.priority = listed.top_priority
 ),
 
 windowed as (
@@ -15,7 +33,7 @@ windowed as (
                 order by effective_from
             )
         ) as effective_until
-    from source
+    from kept
 ),
 
 final as (
