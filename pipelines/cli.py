@@ -4,6 +4,7 @@
     llmcost build [--full] [--date D ...]    lake + prices -> warehouse.duckdb marts
     llmcost run                              ingest everything new in landing/, build, simulate
     llmcost savings [--report-only]          cache / prompt-waste simulations over history
+    llmcost routing eval FILE --weak C --strong C   RouteLLM router metrics on labelled prompts
     llmcost sql "QUERY" [--format F]         read-only query of the warehouse
     llmcost report                           where the money went
     llmcost sources                          supported input formats
@@ -43,6 +44,7 @@ from pipelines.sources import SOURCES
 from pipelines.warehouse import build, open_read_only
 
 DEMO_MARKER = ".llmcost-demo"
+DEMO_SAVINGS = Path(__file__).parent / "demo" / "material" / "savings_routing.toml"
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -144,6 +146,7 @@ def _simulate(home: Home) -> None:
 
 
 def cmd_savings(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.routing import report as routing_report
     from pipelines.savings import config as savings_config
     from pipelines.savings import report as savings_report
 
@@ -154,8 +157,19 @@ def cmd_savings(args: argparse.Namespace, home: Home) -> int:
     try:
         print(savings_report.headline(
             con, 0.0 if semantic.default_threshold is not None else semantic.min_precision))
+        print()
+        print("\n".join(routing_report.policy_lines(con)))
     finally:
         con.close()
+    return EXIT_OK
+
+
+def cmd_routing(args: argparse.Namespace, home: Home) -> int:
+    from pipelines.routing import evaluate
+    from pipelines.routing import report as routing_report
+
+    result = evaluate.run(args.file, args.weak, args.strong, args.exclude)
+    print(routing_report.eval_json(result) if args.json else routing_report.eval_text(result))
     return EXIT_OK
 
 
@@ -262,6 +276,9 @@ def cmd_demo(args: argparse.Namespace, home: Home) -> int:
             target.unlink()
     home.ensure()
     (home.root / DEMO_MARKER).write_text("created by llmcost demo\n")
+    settings = home.root / "savings.toml"
+    if not settings.exists():  # the demo's routing policies; a user's own file is kept
+        shutil.copyfile(DEMO_SAVINGS, settings)
     started = time.monotonic()
     summary = generate_demo(home.landing, requests=args.requests, days=args.days, seed=args.seed)
     print(f"generated the demo workload in {time.monotonic() - started:.1f}s into {home.landing}: "
@@ -306,6 +323,19 @@ def parser() -> argparse.ArgumentParser:
     savings.add_argument("--report-only", action="store_true",
                          help="print the last simulation without running it again")
     savings.set_defaults(func=cmd_savings)
+
+    routing = commands.add_parser("routing", help="routing quality: RouteLLM metrics")
+    routing_commands = routing.add_subparsers(dest="routing_command", required=True)
+    routing_eval = routing_commands.add_parser(
+        "eval", help="APGR, CPT(50%%), CPT(80%%) of the random router, the oracle and every "
+        "shipped scorer on a RouteLLM per-prompt CSV (a file, a folder or a glob)")
+    routing_eval.add_argument("file")
+    routing_eval.add_argument("--weak", required=True, help="the weak model's correctness column")
+    routing_eval.add_argument("--strong", required=True,
+                              help="the strong model's correctness column")
+    routing_eval.add_argument("--exclude", help="JSONL of prompts to drop ({\"eval_prompt\": ...})")
+    routing_eval.add_argument("--json", action="store_true", help="machine-readable output")
+    routing_eval.set_defaults(func=cmd_routing)
 
     sql = commands.add_parser(
         "sql", help="run a read-only SQL query on the warehouse (sandboxed: no file access)")

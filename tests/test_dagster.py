@@ -79,7 +79,7 @@ def test_definitions_load():
         "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
         "quarantine", "ingest_runs", "prices",
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
-        "prompt_waste", "savings_runs",
+        "prompt_waste", "routing_opportunities", "routing_curve", "savings_runs",
     }
     assert {key.name for key in graph.asset_check_keys} == {
         "requests_unpriced_share_within_limit", "requests_cost_components_add_up",
@@ -100,7 +100,7 @@ def test_definitions_load():
     savings_job = loaded.resolve_job_def("savings_job")
     assert {key.to_user_string() for key in savings_job.asset_layer.executable_asset_keys} == {
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
-        "prompt_waste", "savings_runs",
+        "prompt_waste", "routing_opportunities", "routing_curve", "savings_runs",
     }
     assert {sensor.name for sensor in loaded.sensors} == {"landing_sensor", "lake_dates_sensor"}
 

@@ -195,6 +195,7 @@ def test_dagster_savings_job_materialises_every_savings_table(tmp_path, monkeypa
                     for event in result.get_asset_materialization_events()}
     assert materialised == {"cache_opportunities": 6, "semantic_cache_sweep": 27,
                             "prompt_cache_opportunities": 1, "prompt_waste": 8,
+                            "routing_opportunities": 0, "routing_curve": 0,
                             "savings_runs": 1}
 
 

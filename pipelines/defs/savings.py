@@ -1,5 +1,5 @@
 """The savings simulations as Dagster assets: one multi-asset (one replay of history writes all
-five tables in one transaction), its job and a nightly schedule after the build."""
+its tables in one transaction), its job and a nightly schedule after the build."""
 
 import dagster as dg
 
@@ -16,6 +16,11 @@ _DESCRIPTIONS = {
     "caching would save against the cache reads that happened.",
     "prompt_waste": "Grain: usage_date x team x feature x waste kind: repeated system prompts, "
     "few-shot blocks, growing histories, oversized context; cost and saving of a fix.",
+    "routing_opportunities": "Grain: usage_date x team x feature x policy x from_model x "
+    "to_model: what routing to a cheaper model would have saved (low, point, high) and the "
+    "quality gap kept (PGR band), with its basis.",
+    "routing_curve": "Grain: policy x strong_share (0 to 1 by 0.1): saved dollars and PGR for "
+    "random, scorer-calibrated and oracle routing.",
     "savings_runs": "Grain: one row: the last simulation's settings and coverage.",
 }
 

@@ -22,6 +22,8 @@ Example ``savings.toml`` (every key optional)::
     history_keep_turns = 4         # summarise conversation history past this many turns
     summary_tokens = 300           # a summary costs this many tokens instead
     context_budget_tokens = 4000   # retrieved context above this is oversized
+
+    [routing]                      # routing policies: see pipelines/routing/policies.py
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from pipelines.routing import policies as routing_policies
+from pipelines.routing import scorer as routing_scorer
 
 SCOPES = ("global", "team", "feature")
 DEFAULT_THRESHOLDS = (0.75, 0.80, 0.85, 0.88, 0.90, 0.92, 0.95, 0.97, 0.99)
@@ -70,6 +75,8 @@ class SavingsConfig:
     cache: CacheConfig = field(default_factory=CacheConfig)
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
     waste: WasteConfig = field(default_factory=WasteConfig)
+    routing: routing_policies.RoutingConfig = field(
+        default_factory=routing_policies.RoutingConfig)
     source: str = "defaults"
 
 
@@ -109,13 +116,17 @@ def load(home_root: Path) -> SavingsConfig:
     except tomllib.TOMLDecodeError as exc:
         raise SavingsConfigError(f"{path}: not valid TOML: {exc}") from exc
     sections = {"cache": CacheConfig, "semantic": SemanticConfig, "waste": WasteConfig}
-    unknown = sorted(set(raw) - set(sections))
+    unknown = sorted(set(raw) - set(sections) - {"routing"})
     if unknown:
         raise SavingsConfigError(f"{path}: unknown section(s) {', '.join(unknown)}; "
-                                 f"known: {', '.join(sections)}")
+                                 f"known: {', '.join([*sections, 'routing'])}")
+    try:
+        routing = routing_policies.parse(raw.get("routing", {}), path, routing_scorer.names())
+    except routing_policies.RoutingConfigError as exc:
+        raise SavingsConfigError(str(exc)) from exc
     config = SavingsConfig(
         **{name: _section(cls, raw.get(name, {}), name, path) for name, cls in sections.items()},
-        source=str(path))
+        routing=routing, source=str(path))
     if config.cache.scope not in SCOPES:
         raise SavingsConfigError(f"{path}: [cache] scope must be one of {', '.join(SCOPES)}")
     thresholds = config.semantic.thresholds

@@ -24,7 +24,7 @@ def headline(con: duckdb.DuckDBPyConnection, min_precision: float = 0.95) -> str
     if not run:
         return "no savings simulation yet: run `llmcost savings`"
     (_, config, scope, ttl, capacity, threshold, embedder, tokenizer, requests, simulated,
-     embedded, cost, simulated_cost) = run[0]
+     embedded, cost, simulated_cost) = run[0][:13]
     share = (float(simulated_cost or 0) / float(cost)) if cost else 0.0
     calibrated = con.execute(
         "SELECT calibrated_precision FROM semantic_cache_sweep WHERE is_default LIMIT 1"

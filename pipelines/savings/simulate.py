@@ -2,7 +2,8 @@
 
 Reads the ``requests`` and ``prices`` marts and the lake's ``prompt_embeddings``; writes, in one
 transaction, ``cache_opportunities``, ``semantic_cache_sweep``, ``prompt_cache_opportunities``,
-``prompt_waste`` and ``savings_runs`` (grain, columns and assumptions in README "Savings").
+``prompt_waste``, ``routing_opportunities``, ``routing_curve`` and ``savings_runs`` (grain,
+columns and assumptions in README "Savings").
 
 Only requests that logged their prompt (a fingerprint at ingest), succeeded, were priced and
 were not already answered by a gateway cache take part; ``savings_runs`` says how much of the
@@ -24,6 +25,7 @@ from pipelines import db
 from pipelines.lake import PROMPT_EMBEDDINGS, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import SQL_DIR, Home
+from pipelines.routing import simulate as routing
 from pipelines.savings import config as savings_config
 from pipelines.savings import rules as cache_rules
 from pipelines.savings.calibration import CalibrationMissing, estimated_precision, load_calibration
@@ -34,7 +36,7 @@ from pipelines.savings.replay_semantic import semantic_candidates, semantic_repl
 
 Progress = Callable[[str], None]
 SAVINGS_TABLES = ("cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
-                  "prompt_waste", "savings_runs")
+                  "prompt_waste", *routing.ROUTING_TABLES, "savings_runs")
 _SCOPE_COLUMNS = {"global": "''", "team": "team", "feature": "team || '/' || feature"}
 
 
@@ -432,6 +434,11 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
         "prefix_tokens": pa.array([], pa.int64()),
     })
 
+    # Routing: every request (not only those with a logged prompt) can be re-priced.
+    started = time.perf_counter()
+    routing.prepare(con, home, cfg.routing)
+    timings["routing"] = time.perf_counter() - started
+
     started = time.perf_counter()
     con.register("savings_frame", frame.select(
         ["request_id", "source", "usage_date", "team", "feature", "model", "cost_usd",
@@ -456,6 +463,7 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
         con.execute(f"CREATE OR REPLACE TABLE prompt_waste AS {_sql('prompt_waste')}", {
             "keep_turns": waste.history_keep_turns, "summary_tokens": waste.summary_tokens,
             "context_budget": waste.context_budget_tokens})
+        routing.write_marts(con)
         result.requests = con.execute("SELECT count(*) FROM requests").fetchall()[0][0]
         con.execute("""
             CREATE OR REPLACE TABLE savings_runs AS SELECT
@@ -463,10 +471,13 @@ def _run(con, home: Home, cfg, progress) -> SavingsResult:
                 ? AS capacity, ? AS default_threshold, ? AS embedder, ? AS tokenizer,
                 ? AS requests, ? AS simulated_requests, ? AS embedded_requests,
                 (SELECT sum(cost_usd) FROM requests) AS cost_usd,
-                (SELECT sum(cost_usd) FROM savings_frame) AS simulated_cost_usd
+                (SELECT sum(cost_usd) FROM savings_frame) AS simulated_cost_usd,
+                ? AS routing_policies, ? AS routing_cold_cache,
+                ? AS routing_output_length_ratio, ? AS routing_fee_usd_per_mtok
         """, [cfg.source, cfg.cache.scope, cfg.cache.ttl_seconds, cfg.cache.capacity, default,
               embedder, "cl100k_base", result.requests, result.simulated_requests,
-              result.embedded_requests])
+              result.embedded_requests, len(cfg.routing.policies), cfg.routing.cold_cache,
+              list(cfg.routing.output_length_ratio), cfg.routing.router_fee_usd_per_mtok])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
