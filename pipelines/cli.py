@@ -7,6 +7,8 @@
     llmcost routing eval FILE --weak C --strong C   RouteLLM router metrics on labelled prompts
     llmcost sql "QUERY" [--format F]         read-only query of the warehouse
     llmcost report                           where the money went
+    llmcost reconcile [--month YYYY-MM]      logs vs the provider's bill, day by day
+    llmcost export focus --out FILE          FinOps FOCUS 1.2 cost and usage (.parquet/.csv)
     llmcost sources                          supported input formats
     llmcost prices import-litellm FILE       add a dated price version from LiteLLM's map
     llmcost quality                          data quality suites (Great Expectations) + docs
@@ -224,6 +226,28 @@ def cmd_report(args: argparse.Namespace, home: Home) -> int:
     return EXIT_OK
 
 
+def cmd_reconcile(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import reconcile
+
+    con = open_read_only(home)
+    try:
+        print(reconcile.month_report(con, args.month))
+    finally:
+        con.close()
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import focus
+
+    first = date.fromisoformat(args.date_from) if args.date_from else None
+    last = date.fromisoformat(args.date_to) if args.date_to else None
+    result = focus.export(home, Path(args.out), first=first, last=last)
+    print(f"wrote {result.rows:,} FOCUS 1.2 rows ({result.first} .. {result.last}, "
+          f"BilledCost {result.billed_cost:,.2f} USD) to {result.path}")
+    return EXIT_OK
+
+
 def cmd_sources(args: argparse.Namespace, home: Home) -> int:
     rows = [(s.name, s.description, s.formats) for s in SOURCES.values()]
     print(report.format_table(("source", "what", "file formats"), rows))
@@ -349,6 +373,22 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("report", help="where the money went").set_defaults(func=cmd_report)
     commands.add_parser("sources", help="list input formats").set_defaults(func=cmd_sources)
+
+    reconcile_cmd = commands.add_parser(
+        "reconcile", help="the logs against the provider's bill: a month day by day and the "
+        "worst cells (settings: $LLMCOST_HOME/reconcile.toml)")
+    reconcile_cmd.add_argument("--month", help="YYYY-MM (default: the latest month reconciled)")
+    reconcile_cmd.set_defaults(func=cmd_reconcile)
+
+    export = commands.add_parser("export", help="export the costs in a standard format")
+    export_formats = export.add_subparsers(dest="export_format", required=True)
+    focus_cmd = export_formats.add_parser(
+        "focus", help="FinOps FOCUS 1.2: one row per day x provider x model x sub-account x "
+        "token type")
+    focus_cmd.add_argument("--out", required=True, help="FILE.parquet or FILE.csv")
+    focus_cmd.add_argument("--from", dest="date_from", help="first usage day (YYYY-MM-DD)")
+    focus_cmd.add_argument("--to", dest="date_to", help="last usage day, included (YYYY-MM-DD)")
+    focus_cmd.set_defaults(func=cmd_export)
 
     prices = commands.add_parser("prices", help="price tables")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)

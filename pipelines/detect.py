@@ -76,6 +76,10 @@ def detect(path: Path) -> Detection:
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     if best_score >= MIN_SCORE and best_score - runner_up >= MARGIN:
         return Detection(best, best_score, scores)
+    for source in SOURCES.values():
+        reason = source.refusal(records[0]) if source.refusal else None
+        if reason:
+            raise UndetectedFormat(f"{path}: {reason}; refused")
     closest = ", ".join(f"{name} ({score:.0%})" for name, score in ranked[:3] if score > 0)
     raise UndetectedFormat(
         f"{path}: matches no known format"

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipelines import model_names
 from pipelines.paths import PRICING_DIR, Home
 
 PRICE_COLUMNS = [
@@ -163,11 +164,15 @@ def load(home: Home | None = None) -> PriceBook:
     alias_path = PRICING_DIR / "model_aliases.csv"
     aliases = read_alias_file(alias_path)
     digest.update(alias_path.read_bytes())
+    # Display names (the Console cost export's "Claude Haiku 4.5") resolve as aliases.
+    names_path = PRICING_DIR / "model_display_names.csv"
+    aliases += model_names.read_display_names(names_path)
+    digest.update(names_path.read_bytes())
     return PriceBook(
         rows=pa.Table.from_pylist(rows, schema=PRICE_SCHEMA),
         aliases=pa.Table.from_pylist(aliases, schema=ALIAS_SCHEMA),
         fingerprint=digest.hexdigest(),
-        files=[path for path, _ in files] + [alias_path],
+        files=[path for path, _ in files] + [alias_path, names_path],
     )
 
 

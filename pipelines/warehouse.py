@@ -21,7 +21,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from pipelines import attribution, db, pricing, schema
+from pipelines import attribution, db, pricing, reconcile, schema
 from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, USAGE_BUCKETS, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import SQL_DIR, Home
@@ -31,12 +31,13 @@ LAYERS = ("staging", "intermediate")
 # new; the others are rebuilt whole from the marts before them.
 PARTITIONED_MARTS = {"requests": (REQUESTS,), "daily_costs": (REQUESTS, USAGE_BUCKETS)}
 MARTS = ("requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
-         "quarantine", "ingest_runs", "prices")
+         "quarantine", "ingest_runs", "prices", "reconciliation")
 FULL_MARTS = tuple(name for name in MARTS if name not in PARTITIONED_MARTS)
 # Marts whose SQL reads other marts: a missing upstream table is built first.
 UPSTREAM_MARTS = {"daily_costs": ("requests", "usage_buckets"),
                   "session_costs": ("requests",),
-                  "cost_coverage": ("requests", "usage_buckets")}
+                  "cost_coverage": ("requests", "usage_buckets"),
+                  "reconciliation": ("requests", "usage_buckets", "prices")}
 STATE_TABLE = "_llmcost_state"
 FULL_REQUESTED = "full build requested"
 FIRST_BUILD = "first build"
@@ -186,6 +187,7 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
     con.register("pricing_rows", book.rows)
     con.register("pricing_aliases", book.aliases)
     con.register("attribution_rule_rows", rules.table)
+    con.register("reconcile_settings", reconcile.load_settings(home.root).table())
     state = _state(con)
     marts = marts | {upstream for name in marts for upstream in UPSTREAM_MARTS.get(name, ())
                      if not _table_exists(con, upstream)}

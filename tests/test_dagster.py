@@ -77,7 +77,7 @@ def test_definitions_load():
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {
         "lake_requests", "lake_quarantine", "lake_ingest_runs", "lake_usage_buckets",
         "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage",
-        "quarantine", "ingest_runs", "prices",
+        "quarantine", "ingest_runs", "prices", "reconciliation", "focus_export",
         "cache_opportunities", "semantic_cache_sweep", "prompt_cache_opportunities",
         "prompt_waste", "routing_opportunities", "routing_curve", "savings_runs",
     }
@@ -93,6 +93,7 @@ def test_definitions_load():
     assert daily_build_job.partitions_def == daily_partitions
     assert {key.to_user_string() for key in daily_build_job.asset_layer.executable_asset_keys} == {
         "requests", "usage_buckets", "daily_costs", "session_costs", "cost_coverage", "prices",
+        "reconciliation", "focus_export",
     }
     assert loaded.resolve_schedule_def("nightly_ingest").cron_schedule == "30 1 * * *"
     assert loaded.resolve_schedule_def("nightly_daily_build").cron_schedule == "0 2 * * *"

@@ -172,6 +172,16 @@ MARTS = (
         "from cost_coverage order by usage_date desc limit $limit",
     ),
     Mart(
+        "reconciliation", ("requests", "usage_buckets", "prices"), False,
+        "select count(*) as row_count, coalesce(sum(billed_usd), 0) as billed_usd, "
+        "coalesce(sum(residual_usd), 0) as residual_usd, "
+        "count(*) filter (where status = 'unexplained') as unexplained_cells "
+        "from reconciliation",
+        "select usage_date, provider, model, account, status, logs_cost_usd, billed_usd, "
+        "residual_usd from reconciliation order by abs(residual_usd) desc, usage_date desc "
+        "limit $limit",
+    ),
+    Mart(
         "quarantine", ("lake_quarantine",), False,
         "select count(*) as row_count, count(*) filter (where not is_duplicate) as rejected "
         "from quarantine",

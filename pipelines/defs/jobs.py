@@ -19,8 +19,10 @@ ingest_job = dg.define_asset_job(
 daily_build_job = dg.define_asset_job(
     "daily_build_job",
     selection=dg.AssetSelection.assets("requests", "usage_buckets", "daily_costs",
-                                       "session_costs", "cost_coverage", "prices"),
+                                       "session_costs", "cost_coverage", "prices",
+                                       "reconciliation", "focus_export"),
     partitions_def=daily_partitions,
     description="Price and build requests and daily_costs for the partition's usage dates, and "
-    "rebuild usage_buckets, session_costs, cost_coverage and prices.",
+    "rebuild usage_buckets, session_costs, cost_coverage, prices and reconciliation; write the "
+    "FOCUS export.",
 )

@@ -27,6 +27,9 @@ class Source:
     # parent. Ingest then keeps a parent span whose children report their own usage from
     # counting it twice across documents and files (Ingestor._mark_parent_spans).
     spans: bool = False
+    # For a file no source recognises: why this source would not take it (None when the
+    # record does not even look like its format), e.g. the header columns a CSV export lacks.
+    refusal: Callable[[dict], str | None] | None = None
 
     @property
     def sql_path(self) -> Path:

@@ -1,5 +1,8 @@
 -- Provider usage and cost export buckets, one row per bucket: when the same bucket (natural
 -- key bucket_id) was exported again with new numbers, the latest ingest supersedes the older.
+-- A day exported both whole and by the hour (the Console's monthly tokens file has daily rows,
+-- its daily file hourly ones) is the same spend twice: where a source has a whole-day bucket
+-- for a day, workspace, key, model and kind, its narrower buckets of that day are dropped.
 with source as (
     select * from lake_usage_buckets
 ),
@@ -10,6 +13,15 @@ latest as (
     qualify row_number() over (
         partition by bucket_id order by ingested_at desc, source_file desc, source_line desc
     ) = 1
+),
+
+widest as (
+    select *
+    from latest
+    qualify bucket_width = '1d' or not bool_or(bucket_width = '1d') over (
+        partition by source, kind, provider, cast(usage_date as date), workspace_id,
+            api_key_id, project_id, model_raw
+    )
 ),
 
 final as (
@@ -51,7 +63,7 @@ final as (
         source_item,
         file_sha256,
         ingested_at
-    from latest
+    from widest
 )
 
 select * from final
