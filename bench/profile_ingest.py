@@ -3,9 +3,10 @@
     .venv/bin/python bench/profile_ingest.py [--records 200000] [--threads N]
                                              [--chunked [--chunk-mb 32]]
 
-Wraps the ingest connection so every SQL statement is timed (grouped by its first words), and
-times the Python-side phases (sha256 + line count; splitting the file into Arrow chunks, on the
-chunked path only). ``--chunked`` turns the direct path off (DuckDB reading the JSONL file
+Wraps the ingest connection so every SQL statement is timed (grouped by its first words; wall
+and the process's CPU seconds, steadier on a shared machine), and times the Python-side phases
+(sha256 + line count, in the ingest's hashing thread; splitting the file into Arrow chunks, on
+the chunked path only). ``--chunked`` turns the direct path off (DuckDB reading the JSONL file
 itself), to compare the two; ``--chunk-mb`` then overrides ``pipelines.records.CHUNK_BYTES``
 for this process only. Nothing outside bench/ is modified.
 """
@@ -34,18 +35,28 @@ from pipelines.records import iter_raw_chunks  # noqa: E402
 OUT = BENCH / "out"
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process, every thread (DuckDB's and the hashing thread's) included:
+    on a machine shared with other work, steadier than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 class TimedConnection:
     """Delegates to a DuckDB connection, timing execute() per statement kind."""
 
-    def __init__(self, con, totals):
+    def __init__(self, con, totals, cpu_totals):
         self._con = con
         self._totals = totals
+        self._cpu = cpu_totals
 
     def execute(self, sql, *args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         result = self._con.execute(sql, *args, **kwargs)
         label = " ".join(line for line in sql.split("\n") if not line.strip().startswith("--"))
-        self._totals["sql: " + " ".join(label.split())[:64]] += time.perf_counter() - start
+        label = "sql: " + " ".join(label.split())[:64]
+        self._totals[label] += time.perf_counter() - start
+        self._cpu[label] += cpu_seconds() - cpu
         return result
 
     def __getattr__(self, name):
@@ -69,6 +80,7 @@ def main() -> None:
     if not path.exists():
         gen_litellm.write_jsonl(path, args.records)
     totals: dict[str, float] = collections.defaultdict(float)
+    cpu_totals: dict[str, float] = collections.defaultdict(float)
 
     chunk_bytes = int(args.chunk_mb * 1024 * 1024) if args.chunk_mb else None
 
@@ -88,7 +100,9 @@ def main() -> None:
     def timed_digest(p):
         start = time.perf_counter()
         digest = original_digest(p)
-        totals["python: file_digest (sha256 + line count)"] += time.perf_counter() - start
+        # Runs in the ingest's hashing thread, beside DuckDB's read: overlaps the SQL rows.
+        totals["python: file_digest (sha256 + line count, in a thread)"] += (
+            time.perf_counter() - start)
         return digest
 
     ingest_mod.iter_raw_chunks = timed_chunks
@@ -101,7 +115,7 @@ def main() -> None:
     ingestor = ingest_mod.Ingestor(Home(home_dir))
     if args.threads:
         ingestor.con.execute(f"SET threads = {args.threads}")
-    ingestor.con = TimedConnection(ingestor.con, totals)
+    ingestor.con = TimedConnection(ingestor.con, totals, cpu_totals)
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     try:
@@ -117,9 +131,11 @@ def main() -> None:
           f"CPU {cpu:.2f}s ({cpu / wall:.0%} of one core), "
           + (f"chunked path, chunk {args.chunk_mb or records_mod.CHUNK_BYTES / 2**20:g} MB"
              if args.chunked else "direct path unless the file needs chunks"))
+    print("     wall  share      CPU  phase")
     for label, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
         if seconds >= 0.005:
-            print(f"  {seconds:7.2f}s {seconds / wall:6.1%}  {label}")
+            cpu_s = f"{cpu_totals[label]:7.2f}s" if label in cpu_totals else " " * 8
+            print(f"  {seconds:7.2f}s {seconds / wall:6.1%} {cpu_s}  {label}")
 
 
 if __name__ == "__main__":

@@ -105,11 +105,15 @@ class Fingerprinter:
                     f"({_sql('fingerprint_blocks.sql')}) WHERE false")
         con.execute(f"CREATE OR REPLACE TEMP TABLE fp_out AS SELECT * FROM "
                     f"({_sql('fingerprint_requests.sql')}) WHERE false")
-        rows, prompt_bytes = con.execute(
+        rows, prompt_bytes, prompted = con.execute(
             "SELECT count(*), coalesce(sum(coalesce(strlen(CAST(prompt_params AS VARCHAR)), 0) "
             "+ coalesce(strlen(CAST(prompt_messages AS VARCHAR)), 0) "
-            "+ coalesce(strlen(CAST(prompt_system AS VARCHAR)), 0)), 0) FROM chunk_out"
+            "+ coalesce(strlen(CAST(prompt_system AS VARCHAR)), 0)), 0), "
+            "count(*) FILTER (WHERE prompt_messages IS NOT NULL OR prompt_system IS NOT NULL) "
+            "FROM chunk_out"
         ).fetchall()[0]
+        if not prompted:  # no request carried a prompt (fingerprint_blocks.sql keeps none)
+            return
         step = max(32, int(rows * SLICE_BYTES / prompt_bytes)) if prompt_bytes else max(rows, 1)
         for start in range(0, max(rows, 1), step):
             con.execute("CREATE OR REPLACE TEMP VIEW fp_slice AS SELECT * FROM chunk_out "
@@ -168,6 +172,10 @@ class Fingerprinter:
         }))
         con.execute("INSERT INTO fp_embeddings SELECT * FROM fp_new_embeddings")
         con.unregister("fp_new_embeddings")
+
+    def none_in_chunk(self) -> bool:
+        """No request of the chunk carried a prompt: fp_out is empty."""
+        return not self.con.execute("SELECT count(*) FROM fp_out").fetchall()[0][0]
 
     def select_clean_rows(self) -> str:
         """SELECT of the chunk's clean canonical rows with their fingerprint columns, for

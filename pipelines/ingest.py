@@ -14,6 +14,7 @@ import os
 import secrets
 import zlib
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from pipelines.progress import advance
 from pipelines.records import RAW_SCHEMA, iter_raw_chunks
 from pipelines.sources import SOURCES, get_source
 from pipelines.sources.base import Source
+from pipelines.typed_read import typed_read
 
 EXCERPT_CHARS = 300
 
@@ -79,6 +81,7 @@ WHERE {LOOKS_LIKE_OBJECT} AND json_valid(raw)
 # row count, and the file goes through the chunked path, which explains each record.
 # The progress line of a file that took the direct path (benchmarks and tests look for it).
 DIRECT_PATH_PROGRESS = "read by DuckDB in one pass"
+TYPED_READ_PROGRESS = "(parsed straight into the adapter's struct)"
 DIRECT_RECORDS_VIEW = """
 CREATE OR REPLACE TEMP VIEW records AS
 SELECT CASE WHEN starts_with(CAST(json AS VARCHAR), '{{') THEN CAST(0 AS BIGINT)
@@ -169,45 +172,64 @@ class Ingestor:
         self.con = db.connect(
             temp_directory=home.lake / "_tmp", memory_limit=memory_limit
         )
-        self._known = self._known_files()
+        self._known, self._known_sizes = self._known_files()
+        self.typed_read = False  # the last direct read parsed into the adapter's struct
+        # The content hash runs in this thread while DuckDB reads the file (hashlib and numpy
+        # release the GIL on large buffers; DuckDB's execute does too).
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmcost-digest")
         # Runs killed before their commit marker leave staging folders and orphan files that
         # no reader counts; the writer lock is held, so they are safe to remove now.
         self.lake.sweep_abandoned()
 
     def close(self) -> None:
+        self._hasher.shutdown(wait=True)
         self.con.close()
 
-    def _known_files(self) -> dict[str, str]:
+    def _known_files(self) -> tuple[dict[str, str], set[tuple[str, int]]]:
+        """Content hashes already ingested (-> the file they came from), and the (path, size)
+        of those files."""
         runs = self.lake.files(INGEST_RUNS, committed_only=False)
         if not runs:
-            return {}
+            return {}, set()
         rel = self.con.read_parquet([str(f.path) for f in runs])
-        rows = rel.project("file_sha256, source_file").fetchall()
-        return {sha: source_file for sha, source_file in rows}
+        rows = rel.project("file_sha256, source_file, file_bytes").fetchall()
+        return ({sha: source_file for sha, source_file, _ in rows},
+                {(source_file, size) for _, source_file, size in rows})
 
     def ingest(self, path: Path, source_name: str, *, force: bool = False,
                progress: Progress | None = None) -> FileResult:
-        digest = file_digest(path)
-        sha = digest.sha256
-        if sha in self._known and not force:
-            return FileResult(str(path), source_name, sha, "skipped",
-                              note=f"already ingested (same content as {self._known[sha]})")
-        run_id = new_run_id(sha)
+        """A file whose path and size match a file ingested before is hashed first (it is
+        most likely the same file again, skipped without being read); any other file is
+        hashed while DuckDB reads it, and skipped after the read if its content turns out to
+        be known (a copy under another name costs one read)."""
+        if not force and (str(path), path.stat().st_size) in self._known_sizes:
+            digest: Future[Digest] = Future()
+            digest.set_result(file_digest(path))
+            if (skipped := self._skipped(path, source_name, digest.result())) is not None:
+                return skipped
+        else:
+            digest = self._hasher.submit(file_digest, path)
         try:
-            result = self._ingest_file(path, source_name, sha, run_id, progress,
-                                       0 if digest.blank_line else digest.lines)
-        except BaseException:
-            self.lake.discard_staging(run_id)
-            raise
-        self._known[sha] = str(path)
+            result = self._ingest_file(path, source_name, digest, force, progress)
+        finally:
+            digest.result()  # never leave the hashing thread reading a file we are done with
+        if result.status == "loaded":
+            self._known[result.file_sha256] = str(path)
+            self._known_sizes.add((str(path), path.stat().st_size))
         return result
+
+    def _skipped(self, path: Path, source_name: str, digest: Digest) -> FileResult | None:
+        sha = digest.sha256
+        if sha not in self._known:
+            return None
+        return FileResult(str(path), source_name, sha, "skipped",
+                          note=f"already ingested (same content as {self._known[sha]})")
 
     # -- one file -------------------------------------------------------------------------
 
-    def _ingest_file(self, path: Path, source_name: str, sha: str, run_id: str,
-                     progress: Progress | None, lines: int = 0) -> FileResult:
-        """``lines``: the file's line count when the direct path may number its rows (no
-        empty line seen), else 0."""
+    def _ingest_file(self, path: Path, source_name: str, pending: Future[Digest], force: bool,
+                     progress: Progress | None) -> FileResult:
+        """``pending``: the file's digest, being computed while the file is read."""
         source = get_source(source_name)
         con = self.con
         ingested_at = datetime.now(UTC)
@@ -223,37 +245,43 @@ class Ingestor:
         # The views bind to the name raw_arrow; each chunk is registered under it in turn.
         con.register("raw_arrow", RAW_SCHEMA.empty_table())
         con.execute(RECORDS_VIEW)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {source.sql()}")
-        returned = {row[0] for row in con.execute("DESCRIBE adapter_output").fetchall()}
-        fill = ", ".join(
-            f'CAST(NULL AS {sql_type}) AS "{c}"'
-            for c, sql_type in OPTIONAL_ADAPTER_COLUMNS.get(source.table, {}).items()
-            if c not in returned)
-        if fill:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS "
-                        f"SELECT *, {fill} FROM ({source.sql()})")
+        self._adapter_view(source.sql(), source.table)
         canonical = source.canonical_sql()
         params = {
             "source": source.name,
             "source_file": str(path),
-            "file_sha256": sha,
+            "file_sha256": "",  # set once the digest is in (UPDATE in _read_direct)
             "ingested_at": ingested_at.isoformat(),
         }
         if source.table == "requests":
             params["key_salt"] = self.home.key_salt()
         fingerprints = fingerprint.Fingerprinter(con) if source.table == "requests" else None
-        if self._load_direct(path, source, canonical, params, lines):
-            self._take_chunk(key, fingerprints, excerpts=False)
-            if progress:
-                progress(f"{path.name}: {lines:,} records, {DIRECT_PATH_PROGRESS}")
-        else:
-            self._load_chunks(path, canonical, params, key, fingerprints, progress)
-        con.execute("DROP TABLE IF EXISTS chunk_out")
-
-        duplicates = self._mark_duplicates(source.name, source.table, spans=source.spans)
         try:
-            result = self._write(path, source.name, source.table, sha, run_id, ingested_at,
-                                 duplicates, with_embeddings=fingerprints is not None)
+            direct = self._load_direct(path, source, canonical, params, pending)
+            digest = pending.result()
+            if not force and (skipped := self._skipped(path, source.name, digest)) is not None:
+                for table in ("chunk_out", "batch", "rejects"):
+                    con.execute(f"DROP TABLE IF EXISTS {table}")
+                return skipped
+            sha = digest.sha256
+            if direct:
+                self._take_chunk(key, fingerprints, excerpts=False, whole_file=True)
+                if progress:
+                    progress(f"{path.name}: {digest.lines:,} records, {DIRECT_PATH_PROGRESS}"
+                             + (f" {TYPED_READ_PROGRESS}" if self.typed_read else ""))
+            else:
+                params["file_sha256"] = sha
+                self._load_chunks(path, canonical, params, key, fingerprints, progress)
+            con.execute("DROP TABLE IF EXISTS chunk_out")
+
+            duplicates = self._mark_duplicates(source.name, source.table, spans=source.spans)
+            run_id = new_run_id(sha)
+            try:
+                result = self._write(path, source.name, source.table, sha, run_id, ingested_at,
+                                     duplicates, with_embeddings=fingerprints is not None)
+            except BaseException:
+                self.lake.discard_staging(run_id)
+                raise
             if fingerprints and fingerprints.skipped:
                 result.note = (f"prompt fingerprints skipped for {fingerprints.skipped} "
                                f"record(s), loaded without them: {fingerprints.skip_reason}")
@@ -262,37 +290,76 @@ class Ingestor:
             if fingerprints:
                 fingerprints.close()
 
+    def _adapter_view(self, adapter_sql: str, table: str) -> None:
+        """The view adapter_output: the adapter over `records`, with the optional canonical
+        columns it leaves out as NULL."""
+        con = self.con
+        con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS {adapter_sql}")
+        returned = {row[0] for row in con.execute("DESCRIBE adapter_output").fetchall()}
+        fill = ", ".join(
+            f'CAST(NULL AS {sql_type}) AS "{c}"'
+            for c, sql_type in OPTIONAL_ADAPTER_COLUMNS.get(table, {}).items()
+            if c not in returned)
+        if fill:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW adapter_output AS "
+                        f"SELECT *, {fill} FROM ({adapter_sql})")
+
     def _load_direct(self, path: Path, source: Source, canonical: str, params: dict,
-                     lines: int) -> bool:
+                     pending: Future[Digest]) -> bool:
         """The whole file -> chunk_out in one statement, DuckDB reading the JSONL itself;
         False (nothing kept) when the file must take the chunked path instead. Quarantine
         excerpts need each record's text next to its row, so they turn the direct path off.
         DuckDB reads its argument as a glob (and a leading ~ as the home folder): a path that
-        could match another file goes the chunked way."""
+        could match another file goes the chunked way. The record is parsed straight into the
+        adapter's struct when the adapter allows it (pipelines/typed_read.py), else read as
+        text and parsed by the adapter; a file the typed read refuses is read the other way."""
         resolved = str(path.resolve())
-        if not (source.one_row_per_record and lines and excerpt_chars() == 0
+        if not (source.one_row_per_record and excerpt_chars() == 0
                 and path.suffix != ".gz" and not any(c in resolved for c in "*?[]{}~")
                 and records.layout(path) == "lines"):
             return False
         con = self.con
         con.execute("SET preserve_insertion_order = true")  # the default; the numbering needs it
+        sql_path = _sql_path(Path(resolved))
+        reads = [(DIRECT_RECORDS_VIEW.format(path=sql_path), source.sql())]
+        typed = typed_read(source.sql())
+        if typed:
+            reads.insert(0, (typed.records_view(sql_path), typed.adapter_sql))
         try:
-            con.execute(DIRECT_RECORDS_VIEW.format(path=_sql_path(Path(resolved))))
+            for records_view, adapter_sql in reads:
+                con.execute(records_view)
+                self._adapter_view(adapter_sql, source.table)
+                if self._read_direct(canonical, params, pending):
+                    self.typed_read = adapter_sql is not reads[-1][1]
+                    return True
+                if pending.result().blank_line:
+                    return False
+            return False
+        finally:
+            con.execute(RECORDS_VIEW)
+            self._adapter_view(source.sql(), source.table)
+
+    def _read_direct(self, canonical: str, params: dict, pending: Future[Digest]) -> bool:
+        """chunk_out from the direct `records` view; False (no chunk_out) when the read fails
+        or does not give one row per line (an empty line, seen while hashing, means the row
+        numbers cannot be trusted)."""
+        con = self.con
+        try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_out AS {canonical}", params)
             rows = con.execute("SELECT count(*) FROM chunk_out").fetchall()[0][0]
+            digest = pending.result()
             # DuckDB keeps insertion order, so row k of chunk_out (rowid k) came from the k-th
-            # line it read; it skips blank lines, so with as many rows as lines, that is line
-            # k + 1.
-            if rows != lines:
+            # line it read; it skips blank lines, so with as many rows as lines and no empty
+            # line, that is line k + 1.
+            if digest.blank_line or not digest.lines or rows != digest.lines:
                 con.execute("DROP TABLE chunk_out")
                 return False
-            con.execute("UPDATE chunk_out SET source_line = rowid + 1")
+            con.execute("UPDATE chunk_out SET source_line = rowid + 1, file_sha256 = ?",
+                        [digest.sha256])
             return True
         except duckdb.Error:
             con.execute("DROP TABLE IF EXISTS chunk_out")
             return False
-        finally:
-            con.execute(RECORDS_VIEW)
 
     def _load_chunks(self, path: Path, canonical: str, params: dict, key: str,
                      fingerprints: fingerprint.Fingerprinter | None,
@@ -317,8 +384,9 @@ class Ingestor:
                 progress(f"{path.name}: chunk {chunk_no}, {chunk.table.num_rows:,} records")
 
     def _take_chunk(self, key: str, fingerprints: fingerprint.Fingerprinter | None, *,
-                    excerpts: bool) -> None:
-        """chunk_out's rejected rows -> rejects, its clean rows (fingerprinted) -> batch."""
+                    excerpts: bool, whole_file: bool = False) -> None:
+        """chunk_out's rejected rows -> rejects, its clean rows (fingerprinted) -> batch.
+        ``whole_file``: chunk_out holds the whole file (direct path) and batch is empty."""
         con = self.con
         chars = excerpt_chars() if excerpts else 0
         excerpt = "nullif(llm_redact(left(raw_arrow.raw, ?)), '')" if chars else "NULL"
@@ -337,11 +405,31 @@ class Ingestor:
         )
         if fingerprints:
             fingerprints.fingerprint_chunk()
-            con.execute(f"INSERT INTO batch BY NAME {fingerprints.select_clean_rows()}")
+            if whole_file and fingerprints.none_in_chunk():
+                self._chunk_becomes_batch()
+            else:
+                con.execute(f"INSERT INTO batch BY NAME {fingerprints.select_clean_rows()}")
         else:
             con.execute(
                 "INSERT INTO batch SELECT * EXCLUDE (problems) FROM chunk_out "
                 "WHERE len(problems) = 0")
+
+    def _chunk_becomes_batch(self) -> None:
+        """chunk_out, its rejects removed, becomes batch in place (no request carried a prompt,
+        so there are no fingerprints to join): no second copy of a whole file's rows, which
+        at 1M spend logs would also push both tables past the memory limit into spill files.
+        The fingerprint columns are added empty; _write selects columns in schema order."""
+        con = self.con
+        con.execute("DELETE FROM chunk_out WHERE len(problems) > 0")
+        present = {row[0] for row in con.execute("DESCRIBE chunk_out").fetchall()}
+        wanted = {row[0]: row[1] for row in con.execute("DESCRIBE batch").fetchall()}
+        for column in sorted(present - wanted.keys()):
+            con.execute(f'ALTER TABLE chunk_out DROP COLUMN "{column}"')
+        for column, sql_type in wanted.items():
+            if column not in present:
+                con.execute(f'ALTER TABLE chunk_out ADD COLUMN "{column}" {sql_type}')
+        con.execute("DROP TABLE batch")
+        con.execute("ALTER TABLE chunk_out RENAME TO batch")
 
     def _reject_unparsable(self, explained: int, validated: bool) -> int:
         """Quarantine records of the current chunk that are not a JSON object, with the parser's
@@ -522,10 +610,12 @@ class Ingestor:
             "SELECT DISTINCT usage_date FROM batch ORDER BY 1").fetchall()]
 
         if loaded:
+            lake_columns = ", ".join(f'"{c}"' for c in schema.duckdb_columns(table)
+                                     if c != "source")
             target = staging / table / f"source={source}"
             target.mkdir(parents=True, exist_ok=True)
             con.execute(
-                f"COPY (SELECT * EXCLUDE (source) FROM batch) TO '{_sql_path(target)}' "
+                f"COPY (SELECT {lake_columns} FROM batch) TO '{_sql_path(target)}' "
                 "(FORMAT parquet, PARTITION_BY (usage_date), COMPRESSION zstd, "
                 "FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)"
             )
