@@ -15,14 +15,16 @@ import secrets
 import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
-from pipelines import db, fingerprint, landing_guard, records, schema
+from pipelines import db, fingerprint, lakehouse, landing_guard, records, schema
 from pipelines.detect import UndetectedFormat, detect
 from pipelines.lake import INGEST_RUNS, PROMPT_EMBEDDINGS, QUARANTINE, Lake
 from pipelines.locking import writer_lock
@@ -172,14 +174,21 @@ class Ingestor:
         self.con = db.connect(
             temp_directory=home.lake / "_tmp", memory_limit=memory_limit
         )
+        # With a shared warehouse (pipelines.lakehouse) the runs publish into its lake; the
+        # local lake folder only stages them.
+        self.shared = lakehouse.configured()
+        if self.shared:
+            lakehouse.attach(self.con, self.shared, use=False)
         self._known, self._known_sizes = self._known_files()
         self.typed_read = False  # the last direct read parsed into the adapter's struct
         # The content hash runs in this thread while DuckDB reads the file (hashlib and numpy
         # release the GIL on large buffers; DuckDB's execute does too).
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmcost-digest")
         # Runs killed before their commit marker leave staging folders and orphan files that
-        # no reader counts; the writer lock is held, so they are safe to remove now.
-        self.lake.sweep_abandoned()
+        # no reader counts; the writer lock is held, so they are safe to remove now. (A shared
+        # warehouse has no writer lock: other workers' staging may be live.)
+        if not self.shared:
+            self.lake.sweep_abandoned()
 
     def close(self) -> None:
         self._hasher.shutdown(wait=True)
@@ -188,11 +197,16 @@ class Ingestor:
     def _known_files(self) -> tuple[dict[str, str], set[tuple[str, int]]]:
         """Content hashes already ingested (-> the file they came from), and the (path, size)
         of those files."""
-        runs = self.lake.files(INGEST_RUNS, committed_only=False)
-        if not runs:
-            return {}, set()
-        rel = self.con.read_parquet([str(f.path) for f in runs])
-        rows = rel.project("file_sha256, source_file, file_bytes").fetchall()
+        if self.shared:
+            rows = self.con.execute(
+                f"SELECT file_sha256, source_file, file_bytes FROM {lakehouse.CATALOG}."
+                f"{lakehouse.LAKE_SCHEMA}.{INGEST_RUNS}").fetchall()
+        else:
+            runs = self.lake.files(INGEST_RUNS, committed_only=False)
+            if not runs:
+                return {}, set()
+            rel = self.con.read_parquet([str(f.path) for f in runs])
+            rows = rel.project("file_sha256, source_file, file_bytes").fetchall()
         return ({sha: source_file for sha, source_file, _ in rows},
                 {(source_file, size) for _, source_file, size in rows})
 
@@ -490,14 +504,10 @@ class Ingestor:
                     window.add(day + timedelta(days=offset))
                 except (OverflowError, TypeError):  # year 1 or BC dates (returned as text)
                     continue
-        lake_files = [
-            f for f in self.lake.files(table)
-            if f.usage_date in window and f.path.parent.parent.name == f"source={source}"
-        ]
+        lake_rows = self._lake_rows(table, source, window)
         across = 0
-        if lake_files:
-            lake_ids = self.con.read_parquet([str(f.path) for f in lake_files])
-            lake_ids.project(key).create("lake_ids")
+        if lake_rows is not None:
+            lake_rows.project(key).create("lake_ids")
             con.execute(
                 "INSERT INTO rejects "
                 f"SELECT source_line, source_item, {key}, 'duplicate', "
@@ -509,10 +519,29 @@ class Ingestor:
                 f"DELETE FROM batch WHERE {key} IN (SELECT {key} FROM lake_ids)"
             ).fetchall()[0][0]
             con.execute("DROP TABLE lake_ids")
-        rollups = self._mark_parent_spans(lake_files) if spans else 0
+        rollups = self._mark_parent_spans(lake_rows) if spans else 0
         return within + across + rollups
 
-    def _mark_parent_spans(self, lake_files: list) -> int:
+    def _lake_rows(self, table: str, source: str,
+                   window: set) -> duckdb.DuckDBPyRelation | None:
+        """The committed lake rows of `source` on the days of `window`, or None if none."""
+        if self.shared:
+            self.con.register("dedupe_window", pa.table(
+                {"usage_date": pa.array(sorted(window), pa.date32())}))
+            rel = self.con.sql(
+                f"SELECT * FROM {lakehouse.CATALOG}.{lakehouse.LAKE_SCHEMA}.{table} "
+                "WHERE source = ? AND usage_date IN (SELECT usage_date FROM dedupe_window)",
+                params=[source])
+            return rel
+        lake_files = [
+            f for f in self.lake.files(table)
+            if f.usage_date in window and f.path.parent.parent.name == f"source={source}"
+        ]
+        if not lake_files:
+            return None
+        return self.con.read_parquet([str(f.path) for f in lake_files], union_by_name=True)
+
+    def _mark_parent_spans(self, lake_rows: duckdb.DuckDBPyRelation | None) -> int:
         """A span whose child span reports its own usage is not a request of its own: an
         agent span summing its calls, a framework span wrapping the SDK's. The adapter drops
         it when parent and child share an OTLP document; here the rule is carried across
@@ -536,9 +565,8 @@ class Ingestor:
             "       coalesce(input_tokens > 0 OR output_tokens > 0, false) AS has_usage, "
             "       true AS in_batch "
             "FROM batch")
-        if lake_files:
-            lake = self.con.read_parquet([str(f.path) for f in lake_files], union_by_name=True)
-            lake.project("request_id, tags, input_tokens, output_tokens").create_view(
+        if lake_rows is not None:
+            lake_rows.project("request_id, tags, input_tokens, output_tokens").create_view(
                 "lake_spans")
             con.execute(
                 "INSERT INTO span_pool "
@@ -653,7 +681,10 @@ class Ingestor:
             [run_id, source, str(path), sha, path.stat().st_size, read, loaded, duplicates,
              quarantined, min_at, max_at, ingested_at.isoformat()],
         )
-        self.lake.publish(run_id)
+        if self.shared:
+            lakehouse.publish(self.con, self.lake.staging_dir(run_id), run_id)
+        else:
+            self.lake.publish(run_id)
         con.execute("DROP TABLE batch")
         con.execute("DROP TABLE rejects")
         return FileResult(str(path), source, sha, "loaded", read, loaded, duplicates, quarantined,
@@ -672,7 +703,8 @@ def ingest_paths(paths: Iterable[Path], home: Home, *, source: str | None = None
     home.ensure()
     files = expand_paths(paths)
     results = []
-    with writer_lock(home.lock_file):
+    # A shared warehouse takes concurrent ingests (each commit is one DuckLake transaction).
+    with nullcontext() if lakehouse.configured() else writer_lock(home.lock_file):
         ingestor = Ingestor(home)
         try:
             records = 0

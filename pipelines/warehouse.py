@@ -21,7 +21,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from pipelines import attribution, db, pricing, reconcile, schema
+from pipelines import attribution, db, lakehouse, pricing, reconcile, schema
 from pipelines.lake import INGEST_RUNS, QUARANTINE, REQUESTS, USAGE_BUCKETS, Lake
 from pipelines.locking import writer_lock
 from pipelines.paths import SQL_DIR, Home
@@ -145,8 +145,14 @@ def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def build(home: Home, *, dates: Iterable[date] | None = None, full: bool = False,
           marts: Iterable[str] = MARTS, progress: Progress | None = None) -> BuildResult:
-    """Build the marts; see the module docstring for what is rebuilt when."""
+    """Build the marts; see the module docstring for what is rebuilt when. With a shared
+    warehouse configured (pipelines.lakehouse), the marts are built there instead."""
     home.ensure()
+    if (shared := lakehouse.configured()) is not None:
+        from pipelines import lakehouse_build
+
+        return lakehouse_build.build(home, shared, dates=dates, full=full, marts=marts,
+                                     progress=progress)
     with writer_lock(home.lock_file):
         con = db.connect(home.warehouse, temp_directory=home.root / ".duckdb_tmp")
         try:
@@ -182,19 +188,25 @@ def _set_build_dates(con, days: set[date]) -> None:
     con.unregister("build_dates_arrow")
 
 
-def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> BuildResult:
-    lake = Lake(home.lake)
+def register_inputs(con: duckdb.DuckDBPyConnection, home: Home) -> str:
+    """Register the price rows, attribution rules and reconciliation settings the SQL reads;
+    returns the fingerprint of those inputs and of the SQL (a change re-prices history)."""
     book = pricing.load(home)
     rules = attribution.load(home)
     con.register("pricing_rows", book.rows)
     con.register("pricing_aliases", book.aliases)
     con.register("attribution_rule_rows", rules.table)
     con.register("reconcile_settings", reconcile.load_settings(home.root).table())
+    return hashlib.sha256(
+        (book.fingerprint + rules.fingerprint + sql_fingerprint()).encode()).hexdigest()
+
+
+def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> BuildResult:
+    lake = Lake(home.lake)
+    fingerprint = register_inputs(con, home)
     state = _state(con)
     marts = marts | {upstream for name in marts for upstream in UPSTREAM_MARTS.get(name, ())
                      if not _table_exists(con, upstream)}
-    fingerprint = hashlib.sha256(
-        (book.fingerprint + rules.fingerprint + sql_fingerprint()).encode()).hexdigest()
     lake_files = {name: [f for table in tables for f in lake.files(table)]
                   for name, tables in PARTITIONED_MARTS.items()}
     plans = {
@@ -261,6 +273,8 @@ def open_read_only(home: Home, *, sandbox: bool = False) -> duckdb.DuckDBPyConne
     configuration locked: the connection reads the warehouse and nothing else, writes nowhere,
     attaches nothing, loads no extension and cannot change those settings back (for SQL typed
     by someone else: a shared server, a notebook service, a bot)."""
+    if (shared := lakehouse.configured()) is not None:
+        return lakehouse.open_read_only(shared, sandbox=sandbox)
     if not home.warehouse.exists():
         raise FileNotFoundError(
             f"no warehouse at {home.warehouse}: run `llmcost run` (or `llmcost build`) first"

@@ -50,7 +50,7 @@ END;
 -- Sources whose contract is naive UTC text (LiteLLM SpendLogs: Postgres DateTime), or epoch
 -- seconds (StandardLoggingPayload), or zoned text.
 CREATE OR REPLACE MACRO llm_ts_utc(j) AS CASE
-    WHEN json_type(j) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN TRY(to_timestamp(CAST(j AS DOUBLE)))
+    WHEN json_type(j) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN TRY(to_timestamp(TRY_CAST(j AS DOUBLE)))
     WHEN json_type(j) = 'VARCHAR' AND llm_has_zone(j ->> '$') THEN TRY_CAST(j ->> '$' AS TIMESTAMPTZ)
     WHEN json_type(j) = 'VARCHAR' THEN timezone('UTC', TRY_CAST(j ->> '$' AS TIMESTAMP))
 END;
