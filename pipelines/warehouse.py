@@ -14,7 +14,8 @@ import graphlib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -266,6 +267,34 @@ def _build_partitioned(con, name: str, days: set[date], reason: str, files: list
     con.execute(f"INSERT OR IGNORE INTO {BUILT_RUNS_TABLE} SELECT ?, run_id FROM new_runs",
                 [name])
     con.unregister("new_runs")
+
+
+@contextmanager
+def open_for_write(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection that writes tables next to the marts (the savings and budget steps): the
+    embedded warehouse under the writer lock, or the shared warehouse (no lock: each step
+    replaces its tables in one DuckLake transaction)."""
+    if (shared := lakehouse.configured()) is not None:
+        con = lakehouse.connect(shared, temp_directory=home.root / ".duckdb_tmp")
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    with writer_lock(home.lock_file):
+        con = db.connect(home.warehouse, temp_directory=home.root / ".duckdb_tmp")
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def has_mart(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the warehouse `con` writes to (embedded or shared) holds the mart `name`."""
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = 'main' AND table_catalog = current_database()",
+        [name]).fetchall()[0][0])
 
 
 def open_read_only(home: Home, *, sandbox: bool = False) -> duckdb.DuckDBPyConnection:

@@ -18,12 +18,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines import db
+from pipelines import warehouse
 from pipelines.budgets import config as budgets_config
 from pipelines.budgets.anomalies import detect_anomalies
 from pipelines.budgets.failover import price_failovers
 from pipelines.budgets.replay import BLOCK, enforce
-from pipelines.locking import writer_lock
 from pipelines.paths import SQL_DIR, Home
 
 Progress = Callable[[str], None]
@@ -48,16 +47,11 @@ def run(home: Home, *, as_of: datetime | None = None,
     """Rebuild the budget and anomaly marts (``as_of``: status as of this instant; default the
     latest request)."""
     cfg = budgets_config.load(home.root)
-    with writer_lock(home.lock_file):
-        con = db.connect(home.warehouse, temp_directory=home.root / ".duckdb_tmp")
-        try:
-            if not con.execute("SELECT count(*) FROM information_schema.tables "
-                               "WHERE table_name = 'requests'").fetchall()[0][0]:
-                raise FileNotFoundError(
-                    f"no requests mart in {home.warehouse}: run `llmcost build` first")
-            return build_marts(con, home, cfg, as_of=as_of, progress=progress)
-        finally:
-            con.close()
+    with warehouse.open_for_write(home) as con:
+        if not warehouse.has_mart(con, "requests"):
+            raise FileNotFoundError("no requests mart in the warehouse: run `llmcost build` "
+                                    "first")
+        return build_marts(con, home, cfg, as_of=as_of, progress=progress)
 
 
 def _params(cfg: budgets_config.BudgetsConfig) -> dict:

@@ -5,6 +5,7 @@ read its window (the partition's usage dates, or everything new in landing/), ca
 what it wrote as metadata. Mart descriptions are the grain comments at the top of ``sql/marts``.
 """
 
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -221,6 +222,19 @@ def _grain(name: str) -> str:
     return " ".join(lines)
 
 
+def _backfill_policy() -> dg.BackfillPolicy:
+    """Embedded: warehouse.build takes many dates in one transaction and one writer at a time,
+    so a backfill is one run. With a shared warehouse, LLMCOST_BACKFILL_DAYS_PER_RUN=N splits
+    a backfill (a re-price of history) into runs of N days that workers build in parallel."""
+    days = os.environ.get("LLMCOST_BACKFILL_DAYS_PER_RUN", "").strip()
+    if not days:
+        return dg.BackfillPolicy.single_run()
+    if not days.isdigit() or int(days) < 1:
+        raise ValueError(f"LLMCOST_BACKFILL_DAYS_PER_RUN={days!r}: expected a whole number "
+                         "of days >= 1")
+    return dg.BackfillPolicy.multi_run(max_partitions_per_run=int(days))
+
+
 def _mart_asset(mart: Mart) -> dg.AssetsDefinition:
     @dg.asset(
         name=mart.name,
@@ -229,8 +243,7 @@ def _mart_asset(mart: Mart) -> dg.AssetsDefinition:
         group_name="marts",
         kinds={"duckdb"},
         partitions_def=daily_partitions if mart.partitioned else None,
-        # warehouse.build takes many dates in one transaction, so a backfill is one run.
-        backfill_policy=dg.BackfillPolicy.single_run() if mart.partitioned else None,
+        backfill_policy=_backfill_policy() if mart.partitioned else None,
     )
     def _asset(context: dg.AssetExecutionContext, llmcost: LlmcostResource) -> dg.MaterializeResult:
         dates = partition_dates(context) if mart.partitioned else []

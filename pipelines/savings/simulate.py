@@ -21,9 +21,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines import db
+from pipelines import lakehouse, warehouse
 from pipelines.lake import PROMPT_EMBEDDINGS, Lake
-from pipelines.locking import writer_lock
 from pipelines.paths import SQL_DIR, Home
 from pipelines.progress import advance
 from pipelines.routing import simulate as routing
@@ -94,16 +93,15 @@ def _candidates_frame(con, cfg: savings_config.SavingsConfig) -> pa.Table:
 
 def _embeddings(con, home: Home, frame: pa.Table) -> tuple[np.ndarray, str | None]:
     """One row per request: the embedding of its last user turn (zeros when none)."""
-    files = [str(f.path) for f in Lake(home.lake).files(PROMPT_EMBEDDINGS)]
     n = frame.num_rows
-    if not files or n == 0:
+    if n == 0 or not _bind_prompt_embeddings(con, home):
         return np.zeros((n, 1), np.float32), None
     con.register("savings_hashes", pa.table({
         "row_number": pa.array(np.arange(n, dtype=np.int64)),
         "text_hash": frame.column("last_user_hash")}))
     embedders = con.execute(
-        "SELECT embedder, count(*) FROM read_parquet(?) GROUP BY embedder ORDER BY 2 DESC",
-        [files]).fetchall()
+        "SELECT embedder, count(*) FROM prompt_embedding_rows GROUP BY embedder "
+        "ORDER BY 2 DESC").fetchall()
     if not embedders:
         con.unregister("savings_hashes")
         return np.zeros((n, 1), np.float32), None
@@ -111,12 +109,12 @@ def _embeddings(con, home: Home, frame: pa.Table) -> tuple[np.ndarray, str | Non
     rows = con.sql("""
         WITH vectors AS (
             SELECT text_hash, any_value(embedding) AS embedding
-            FROM read_parquet(?) WHERE embedder = ? GROUP BY text_hash
+            FROM prompt_embedding_rows WHERE embedder = ? GROUP BY text_hash
         )
         SELECT savings_hashes.row_number, vectors.embedding
         FROM savings_hashes JOIN vectors ON vectors.text_hash = savings_hashes.text_hash
         ORDER BY savings_hashes.row_number
-    """, params=[files, embedder]).to_arrow_table()
+    """, params=[embedder]).to_arrow_table()
     con.unregister("savings_hashes")
     if rows.num_rows == 0:
         return np.zeros((n, 1), np.float32), None
@@ -366,6 +364,27 @@ def _prefix(frame: pa.Table, timings) -> pa.Table:
     })
 
 
+def _bind_prompt_embeddings(con, home: Home) -> bool:
+    """The view prompt_embedding_rows over the lake's prompt embeddings (the embedded lake's
+    files, or the shared lake's table); False when there are none."""
+    if lakehouse.configured() is not None:
+        con.execute("CREATE OR REPLACE TEMP VIEW prompt_embedding_rows AS SELECT * FROM "
+                    f"{lakehouse.CATALOG}.{lakehouse.LAKE_SCHEMA}."
+                    f"{PROMPT_EMBEDDINGS}")
+        return True
+    files = [str(f.path) for f in Lake(home.lake).files(PROMPT_EMBEDDINGS)]
+    if not files:
+        return False
+    con.execute("CREATE OR REPLACE TEMP VIEW prompt_embedding_rows AS SELECT * FROM "
+                f"read_parquet({_path_list(files)})")
+    return True
+
+
+def _path_list(files: list[str]) -> str:
+    """A SQL list of string literals (a view's DDL takes no bound parameters)."""
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+
+
 def _sql(name: str) -> str:
     return (SQL_DIR / "savings" / f"{name}.sql").read_text()
 
@@ -373,20 +392,15 @@ def _sql(name: str) -> str:
 def run(home: Home, *, progress: Progress | None = None) -> SavingsResult:
     """Run every simulation over the warehouse and replace the savings marts."""
     cfg = savings_config.load(home.root)
-    with writer_lock(home.lock_file):
-        con = db.connect(home.warehouse, temp_directory=home.root / ".duckdb_tmp")
-        try:
-            return _run(con, home, cfg, progress)
-        finally:
-            con.close()
+    with warehouse.open_for_write(home) as con:
+        return _run(con, home, cfg, progress)
 
 
 def _run(con, home: Home, cfg, progress) -> SavingsResult:
     for needed in ("requests", "prices"):
-        if not con.execute("SELECT count(*) FROM information_schema.tables "
-                           "WHERE table_name = ?", [needed]).fetchall()[0][0]:
+        if not warehouse.has_mart(con, needed):
             raise FileNotFoundError(
-                f"no {needed} mart in {home.warehouse}: run `llmcost build` first")
+                f"no {needed} mart in the warehouse: run `llmcost build` first")
     result = SavingsResult()
     timings = result.seconds
     advance(progress, "savings", 0, len(SAVINGS_STAGES), unit="stages", status="loading")
