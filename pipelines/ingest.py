@@ -261,10 +261,13 @@ class Ingestor:
         con.execute(RECORDS_VIEW)
         self._adapter_view(source.sql(), source.table)
         canonical = source.canonical_sql()
+        # source_file and file_sha256 are the same on every row of a file: the rows carry an
+        # empty string (stored inline, no bytes per row) and _write puts the values into the
+        # lake. As per-row strings they cost ~150 MB of the batch at 1M records (bench/README.md).
         params = {
             "source": source.name,
-            "source_file": str(path),
-            "file_sha256": "",  # set once the digest is in (UPDATE in _read_direct)
+            "source_file": "",
+            "file_sha256": "",
             "ingested_at": ingested_at.isoformat(),
         }
         if source.table == "requests":
@@ -284,7 +287,6 @@ class Ingestor:
                     progress(f"{path.name}: {digest.lines:,} records, {DIRECT_PATH_PROGRESS}"
                              + (f" {TYPED_READ_PROGRESS}" if self.typed_read else ""))
             else:
-                params["file_sha256"] = sha
                 self._load_chunks(path, canonical, params, key, fingerprints, progress)
             con.execute("DROP TABLE IF EXISTS chunk_out")
 
@@ -368,8 +370,7 @@ class Ingestor:
             if digest.blank_line or not digest.lines or rows != digest.lines:
                 con.execute("DROP TABLE chunk_out")
                 return False
-            con.execute("UPDATE chunk_out SET source_line = rowid + 1, file_sha256 = ?",
-                        [digest.sha256])
+            con.execute("UPDATE chunk_out SET source_line = rowid + 1")
             return True
         except duckdb.Error:
             con.execute("DROP TABLE IF EXISTS chunk_out")
@@ -638,14 +639,20 @@ class Ingestor:
             "SELECT DISTINCT usage_date FROM batch ORDER BY 1").fetchall()]
 
         if loaded:
-            lake_columns = ", ".join(f'"{c}"' for c in schema.duckdb_columns(table)
-                                     if c != "source")
+            # The file's lineage is bound here, not stored on every row of batch (_ingest_file).
+            lineage = {"source_file": "CAST($source_file AS VARCHAR) AS source_file",
+                       "file_sha256": "CAST($file_sha256 AS VARCHAR) AS file_sha256"}
+            lake_columns = ", ".join(lineage.get(c, f'"{c}"')
+                                     for c in schema.duckdb_columns(table) if c != "source")
             target = staging / table / f"source={source}"
             target.mkdir(parents=True, exist_ok=True)
+            # zstd level 1: ~10 % less CPU than the default level 3 for ~4 % more bytes
+            # (bench/README.md, issue 16).
             con.execute(
                 f"COPY (SELECT {lake_columns} FROM batch) TO '{_sql_path(target)}' "
                 "(FORMAT parquet, PARTITION_BY (usage_date), COMPRESSION zstd, "
-                "FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)"
+                "COMPRESSION_LEVEL 1, FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)",
+                {"source_file": str(path), "file_sha256": sha},
             )
         if loaded and with_embeddings and con.execute(
                 "SELECT count(*) FROM fp_embeddings").fetchall()[0][0]:
