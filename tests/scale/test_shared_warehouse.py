@@ -222,6 +222,24 @@ def test_every_mart_equals_the_embedded_build(world, monkeypatch):
     assert files and all(f.startswith("s3://lake/llmcost/") for (f,) in files)
 
 
+def test_analysts_read_the_shared_warehouse_from_the_cli(world):
+    """`llmcost sql` (sandboxed: reads the lake's data path and nothing else) and `llmcost
+    report` work on the shared warehouse unchanged."""
+    env = _env(world)
+    query = subprocess.run([str(BIN / "llmcost"), "sql", "--format", "csv",
+                            "select count(*) as n from requests"],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert query.returncode == 0, query.stderr
+    assert query.stdout.split() == ["n", "3000"]
+    blocked = subprocess.run([str(BIN / "llmcost"), "sql",
+                              "select * from read_csv('/etc/passwd')"],
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert blocked.returncode != 0 and "disabled by configuration" in blocked.stderr
+    report = subprocess.run([str(BIN / "llmcost"), "report"], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+
+
 def _override_gpt4o(home: Home) -> None:
     home.pricing.mkdir(parents=True, exist_ok=True)
     header = (PROJECT_ROOT / "pricing" / "prices.csv").read_text().splitlines()[0]
