@@ -155,7 +155,7 @@ def _materialize(world, selection: str, partition_range: str | None) -> subproce
                             stderr=subprocess.STDOUT, text=True)
 
 
-def test_two_concurrent_dagster_runs_build_separate_days(world):
+def test_two_concurrent_dagster_runs_build_separate_days(world, monkeypatch):
     """Two Dagster runs at once, each building half of September (the day-partitioned marts),
     then one run for the marts over all days. Both day runs are recorded in the Postgres run
     storage, and their execution overlapped."""
@@ -180,6 +180,14 @@ def test_two_concurrent_dagster_runs_build_separate_days(world):
     assert [status for status, *_ in records] == ["SUCCESS"] * 3
     (_, start_a, end_a, _), (_, start_b, end_b, _) = records[:2]
     assert start_a < end_b and start_b < end_a, "the two day runs did not overlap"
+    # Each run built its own days only: every day of both day-partitioned marts was built
+    # exactly once (a retried or overreaching run would have built some twice).
+    con = lakehouse.connect(_shared(world, monkeypatch), read_only=True)
+    assert con.execute("SELECT mart, count(*), count(DISTINCT usage_date), min(usage_date), "
+                       "max(usage_date) FROM _llmcost_built_days GROUP BY mart ORDER BY mart"
+                       ).fetchall() == [
+        ("daily_costs", 30, 30, date(2026, 9, 1), date(2026, 9, 30)),
+        ("requests", 30, 30, date(2026, 9, 1), date(2026, 9, 30))]
 
 
 def _compare(con: duckdb.DuckDBPyConnection, mart: str) -> None:
