@@ -194,6 +194,13 @@ def create_once(con: duckdb.DuckDBPyConnection, schema_name: str, name: str,
 
 
 def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
+    options = {row[0]: row[2] for row in con.execute(f"FROM {CATALOG}.options()").fetchall()}
+    if options.get("parquet_compression") != "zstd":
+        # The embedded lake's codec (DuckLake writes snappy by default: +65 % bytes).
+        try:
+            con.execute(f"CALL {CATALOG}.set_option('parquet_compression', 'zstd')")
+        except duckdb.Error:  # set by a concurrent worker
+            pass
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{LAKE_SCHEMA}")
     except duckdb.Error:  # created by a concurrent worker

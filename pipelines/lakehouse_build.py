@@ -120,14 +120,17 @@ def _plan(con, name: str, fingerprint: str, dates: set[date] | None,
         f"SELECT DISTINCT usage_date FROM ({_lake_days(name)})").fetchall()}
     if full:
         return every_day, FULL_REQUESTED
-    if not _exists(con, name):
-        return every_day, FIRST_BUILD
-    wanted = con.execute(f"DESCRIBE SELECT * FROM ({sql_text('marts', name)})").fetchall()
-    present = con.execute(f"DESCRIBE {name}").fetchall()
-    if [row[:2] for row in wanted] != [row[:2] for row in present]:
-        return every_day, SCHEMA_CHANGED
+    if _exists(con, name):
+        wanted = con.execute(f"DESCRIBE SELECT * FROM ({sql_text('marts', name)})").fetchall()
+        present = con.execute(f"DESCRIBE {name}").fetchall()
+        if [row[:2] for row in wanted] != [row[:2] for row in present]:
+            return every_day, SCHEMA_CHANGED
+    # Unlike the embedded build, a first build with dates builds just those dates: the other
+    # days are other workers' runs.
     if dates is not None:
         return dates, "requested dates"
+    if not _exists(con, name):
+        return every_day, FIRST_BUILD
     stale = {d for (d,) in con.execute(f"""
         WITH lake AS ({_lake_days(name)}),
         latest AS (

@@ -346,12 +346,12 @@ def test_application_inference_profile_without_model_is_unpriced(bedrock_home):
     assert row["unpriced_reason"] == f"no price for model aws_bedrock/{APP_PROFILE_ARN}"
 
 
-def test_claude_2_has_no_bedrock_price_and_loads_unpriced(bedrock_home):
+def test_claude_2_is_priced_at_its_bedrock_price(bedrock_home):
     row = request_row(bedrock_home, "msg_bdrk_01NCxHHwwdtMc7wioSxo2wBC")
     # anthropic.claude-v2: the vendor prefix goes, the name keeps its -v2 (no :0 version).
     assert (row["model"], (row["input_tokens"], row["output_tokens"])) == ("claude-v2", (14, 10))
-    assert (row["is_priced"], row["cost_usd"]) == (False, None)
-    assert row["unpriced_reason"] == "no price for model aws_bedrock/claude-v2"
+    # Curated aws_bedrock/claude-v2 row, $8 / $24 per 1M tokens: 14 * 8e-6 + 10 * 24e-6.
+    assert (row["price_source"], row["cost_usd"]) == ("curated", Decimal("0.000352"))
 
 
 def test_titan_is_priced_from_genai_prices(bedrock_home):

@@ -4,7 +4,8 @@ Quirks protected here:
 - OpenRouter bills the request: provider is ``openrouter`` whichever upstream served it ("OpenAI",
   "Google AI Studio", "xAI" go to tags['upstream_provider']); its billed ``usage.cost`` /
   ``total_cost`` is the biller's own statement: billed_cost_usd, the request's price
-  (price_source 'billed'); a response without a cost field stays unpriced, never $0;
+  (price_source 'billed'); a response without a cost field is priced from OpenRouter's price
+  rows (its listed price) when one exists, else stays unpriced, never $0;
 - BYOK: ``cost`` is 0 (OpenRouter billed nothing) while ``cost_details.upstream_inference_cost``
   is what the upstream charged the user's own key: reported_cost_usd stays 0 and the upstream
   cost goes to tags['upstream_inference_cost_usd'] (adding it would mix two invoices);
@@ -182,8 +183,10 @@ def test_cached_and_reasoning_are_subsets_and_no_cost_field(openrouter_home):
     assert "is_byok" not in row["tags"]
     assert row["model_raw"] == "x-ai/grok-4"
     assert row["model"] == "grok-4"  # OpenRouter's vendor/ path is not part of the model
-    # genai-prices 0.2.3 lists x-ai/grok-4-fast and later on OpenRouter, not grok-4 itself.
-    assert row["unpriced_reason"] == "no price for model openrouter/grok-4"
+    # No bill in the response: priced at OpenRouter's listed grok-4 price (a curated row;
+    # genai-prices 0.2.3 lists x-ai/grok-4-fast and later on OpenRouter, not grok-4 itself):
+    # 5 uncached * $3 + 682 cached * $0.75 + 240 output * $15 per 1M tokens.
+    assert (row["price_source"], row["cost_usd"]) == ("curated", Decimal("0.0041265"))
 
 
 def test_generation_stats_native_tokens_are_the_billing_basis(openrouter_home):

@@ -155,7 +155,7 @@ def _materialize(world, selection: str, partition_range: str | None) -> subproce
                             stderr=subprocess.STDOUT, text=True)
 
 
-def test_two_concurrent_dagster_runs_build_separate_days(world):
+def test_two_concurrent_dagster_runs_build_separate_days(world, monkeypatch):
     """Two Dagster runs at once, each building half of September (the day-partitioned marts),
     then one run for the marts over all days. Both day runs are recorded in the Postgres run
     storage, and their execution overlapped."""
@@ -180,6 +180,14 @@ def test_two_concurrent_dagster_runs_build_separate_days(world):
     assert [status for status, *_ in records] == ["SUCCESS"] * 3
     (_, start_a, end_a, _), (_, start_b, end_b, _) = records[:2]
     assert start_a < end_b and start_b < end_a, "the two day runs did not overlap"
+    # Each run built its own days only: every day of both day-partitioned marts was built
+    # exactly once (a retried or overreaching run would have built some twice).
+    con = lakehouse.connect(_shared(world, monkeypatch), read_only=True)
+    assert con.execute("SELECT mart, count(*), count(DISTINCT usage_date), min(usage_date), "
+                       "max(usage_date) FROM _llmcost_built_days GROUP BY mart ORDER BY mart"
+                       ).fetchall() == [
+        ("daily_costs", 30, 30, date(2026, 9, 1), date(2026, 9, 30)),
+        ("requests", 30, 30, date(2026, 9, 1), date(2026, 9, 30))]
 
 
 def _compare(con: duckdb.DuckDBPyConnection, mart: str) -> None:
@@ -220,6 +228,24 @@ def test_every_mart_equals_the_embedded_build(world, monkeypatch):
     files = con.execute("SELECT data_file FROM ducklake_list_files('llmcost', 'requests')"
                         ).fetchall()
     assert files and all(f.startswith("s3://lake/llmcost/") for (f,) in files)
+
+
+def test_analysts_read_the_shared_warehouse_from_the_cli(world):
+    """`llmcost sql` (sandboxed: reads the lake's data path and nothing else) and `llmcost
+    report` work on the shared warehouse unchanged."""
+    env = _env(world)
+    query = subprocess.run([str(BIN / "llmcost"), "sql", "--format", "csv",
+                            "select count(*) as n from requests"],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert query.returncode == 0, query.stderr
+    assert query.stdout.split() == ["n", "3000"]
+    blocked = subprocess.run([str(BIN / "llmcost"), "sql",
+                              "select * from read_csv('/etc/passwd')"],
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert blocked.returncode != 0 and "disabled by configuration" in blocked.stderr
+    report = subprocess.run([str(BIN / "llmcost"), "report"], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
 
 
 def _override_gpt4o(home: Home) -> None:
