@@ -34,17 +34,17 @@ cleaned AS (
         doc,
         lacking,
         trim(c.usage_date_utc) AS day_text,
-        nullif(nullif(trim(c.model), '--'), '') AS model,
-        nullif(nullif(trim(c.workspace), '--'), '') AS workspace,
-        coalesce(nullif(nullif(trim(c.api_key_id), '--'), ''),
-                 nullif(nullif(trim(c.api_key), '--'), '')) AS api_key,
-        lower(nullif(nullif(trim(c.usage_type), '--'), '')) AS usage_type,
-        nullif(nullif(trim(c.context_window), '--'), '') AS context_window,
-        lower(nullif(nullif(trim(c.token_type), '--'), '')) AS token_type,
-        nullif(nullif(trim(c.cost_usd), '--'), '') AS cost_text,
-        lower(nullif(nullif(trim(c.cost_type), '--'), '')) AS cost_type,
-        nullif(nullif(trim(c.inference_geo), '--'), '') AS inference_geo,
-        nullif(nullif(trim(c.speed), '--'), '') AS speed
+        llm_console_value(c.model) AS model,
+        llm_console_value(c.workspace) AS workspace,
+        coalesce(llm_console_value(c.api_key_id),
+                 llm_console_value(c.api_key)) AS api_key,
+        lower(llm_console_value(c.usage_type)) AS usage_type,
+        llm_console_value(c.context_window) AS context_window,
+        lower(llm_console_value(c.token_type)) AS token_type,
+        llm_console_value(c.cost_usd) AS cost_text,
+        lower(llm_console_value(c.cost_type)) AS cost_type,
+        llm_console_value(c.inference_geo) AS inference_geo,
+        llm_console_value(c.speed) AS speed
     FROM fields
 ),
 

@@ -38,15 +38,15 @@ cleaned AS (
         doc,
         lacking,
         trim(c.usage_date_utc) AS day_text,
-        coalesce(nullif(nullif(trim(c.model_version), '--'), ''),
-                 nullif(nullif(trim(c.model), '--'), '')) AS model,
-        nullif(nullif(trim(c.workspace), '--'), '') AS workspace,
-        coalesce(nullif(nullif(trim(c.api_key_id), '--'), ''),
-                 nullif(nullif(trim(c.api_key), '--'), '')) AS api_key,
-        lower(nullif(nullif(trim(c.usage_type), '--'), '')) AS usage_type,
-        nullif(nullif(trim(c.context_window), '--'), '') AS context_window,
-        nullif(nullif(trim(c.inference_geo), '--'), '') AS inference_geo,
-        nullif(nullif(trim(c.speed), '--'), '') AS speed,
+        coalesce(llm_console_value(c.model_version),
+                 llm_console_value(c.model)) AS model,
+        llm_console_value(c.workspace) AS workspace,
+        coalesce(llm_console_value(c.api_key_id),
+                 llm_console_value(c.api_key)) AS api_key,
+        lower(llm_console_value(c.usage_type)) AS usage_type,
+        llm_console_value(c.context_window) AS context_window,
+        llm_console_value(c.inference_geo) AS inference_geo,
+        llm_console_value(c.speed) AS speed,
         -- {column, text}: a count as written ('--' and blanks are no value)
         [{'k': 'usage_input_tokens_no_cache', 'v': c.usage_input_tokens_no_cache},
          {'k': 'usage_input_tokens_cache_read', 'v': c.usage_input_tokens_cache_read},
@@ -61,7 +61,7 @@ counts AS (
     SELECT
         *,
         list_transform(counts_text, lambda x: {'k': x.k,
-            't': nullif(nullif(trim(x.v), '--'), ''),
+            't': llm_console_value(x.v),
             -- whole numbers only: TRY_CAST('12.5' AS BIGINT) would round it to 13
             'n': CASE WHEN regexp_full_match(trim(x.v), '[0-9]{1,18}')
                       THEN CAST(trim(x.v) AS BIGINT) END}) AS n

@@ -77,6 +77,9 @@ END;
 
 CREATE OR REPLACE MACRO llm_blank_null(s) AS CASE WHEN trim(s) IN ('', 'None', 'null') THEN NULL ELSE s END;
 
+-- A cell of Anthropic's Console CSV exports: trimmed; '--' (their "no value") and blanks are NULL.
+CREATE OR REPLACE MACRO llm_console_value(s) AS nullif(nullif(trim(s), '--'), '');
+
 -- An object as a string map (envelope metadata, tag objects); nested values become JSON text.
 CREATE OR REPLACE MACRO llm_string_map(j) AS CASE
     WHEN json_type(j) = 'OBJECT' THEN from_json(j, '"MAP(VARCHAR, VARCHAR)"')
