@@ -9,6 +9,13 @@ import duckdb
 from pipelines.sources import macros_sql
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal, for the statements that take no bound parameters (table-function
+    paths inside view DDL, ATTACH, CREATE SECRET). Only for values of our own or of the
+    operator's configuration, never for input data."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def connect(
     database: Path | str = ":memory:",
     *,

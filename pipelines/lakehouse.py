@@ -36,7 +36,8 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from pipelines import schema
+from pipelines import db, schema
+from pipelines.db import sql_literal
 
 CATALOG = "llmcost"
 LAKE_SCHEMA = "lake"
@@ -78,12 +79,6 @@ class Config:
 
 def configured() -> Config | None:
     return Config.from_env()
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal, for the statements that take no bound parameters (ATTACH, CREATE
-    SECRET). The values are the operator's own configuration."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -130,7 +125,7 @@ def _s3_secret(con: duckdb.DuckDBPyConnection, lake_uri: str) -> None:
         # S3-compatible stores (MinIO, moto, Ceph) address buckets by path.
         options["URL_STYLE"] = "path"
         settings = f", USE_SSL {'true' if parts.scheme == 'https' else 'false'}"
-    body = ", ".join(f"{key} {_literal(value)}" for key, value in options.items())
+    body = ", ".join(f"{key} {sql_literal(value)}" for key, value in options.items())
     con.execute(f"CREATE OR REPLACE SECRET llmcost_lake (TYPE s3, {body}{settings})")
 
 
@@ -141,12 +136,12 @@ def attach(con: duckdb.DuckDBPyConnection, config: Config, *, read_only: bool = 
     in the in-memory catalog, stay on the search path)."""
     _load_extensions(con)
     _s3_secret(con, config.lake_uri)
-    options = f"DATA_PATH {_literal(config.lake_uri)}"
+    options = f"DATA_PATH {sql_literal(config.lake_uri)}"
     if read_only:
         options += ", READ_ONLY"
     for attempt in range(1, ATTACH_ATTEMPTS + 1):
         try:
-            con.execute(f"ATTACH {_literal(config.warehouse)} AS {CATALOG} ({options})")
+            con.execute(f"ATTACH {sql_literal(config.warehouse)} AS {CATALOG} ({options})")
             break
         except duckdb.Error:
             # The first ATTACH to an empty catalog creates DuckLake's metadata tables; two
@@ -170,7 +165,7 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema_name: str, name: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, schema_name: str, name: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
         "AND table_name = ?", [CATALOG, schema_name, name]).fetchall()[0][0])
@@ -180,7 +175,7 @@ def create_once(con: duckdb.DuckDBPyConnection, schema_name: str, name: str,
                 statements: list[str]) -> None:
     """Create a table in its own short transaction. Two workers starting at once may both try:
     the loser's commit fails as a conflict, and the table it wanted exists."""
-    if _table_exists(con, schema_name, name):
+    if table_exists(con, schema_name, name):
         return
     try:
         con.execute("BEGIN TRANSACTION")
@@ -189,7 +184,7 @@ def create_once(con: duckdb.DuckDBPyConnection, schema_name: str, name: str,
         con.execute("COMMIT")
     except duckdb.Error:
         rollback(con)
-        if not _table_exists(con, schema_name, name):
+        if not table_exists(con, schema_name, name):
             raise
 
 
@@ -234,7 +229,7 @@ def publish(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str) -> None:
             folder = staging / table
             if not folder.exists():
                 continue
-            files = _literal(str(folder / "**" / "*.parquet"))
+            files = sql_literal(str(folder / "**" / "*.parquet"))
             options = "union_by_name = true"
             if hive:
                 types = ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in hive.items())
@@ -263,8 +258,6 @@ def lake_columns(table: str) -> dict[str, str]:
 
 def connect(config: Config, *, read_only: bool = False, temp_directory=None,
             memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    from pipelines import db
-
     con = db.connect(temp_directory=temp_directory, memory_limit=memory_limit)
     attach(con, config, read_only=read_only)
     return con

@@ -26,14 +26,12 @@ import random
 import time
 from collections.abc import Iterable
 from datetime import date
+from functools import partial
 
 import duckdb
-import pyarrow as pa
 
 from pipelines import lakehouse, schema
-from pipelines.lakehouse import rollback
 from pipelines.paths import Home
-from pipelines.progress import advance
 from pipelines.warehouse import (
     FIRST_BUILD,
     FULL_REQUESTED,
@@ -43,6 +41,8 @@ from pipelines.warehouse import (
     BuildResult,
     Progress,
     _define_views,
+    _set_build_dates,
+    build_marts,
     register_inputs,
     sql_text,
 )
@@ -81,14 +81,7 @@ def build(home: Home, config: lakehouse.Config, *, dates: Iterable[date] | None 
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return lakehouse._table_exists(con, "main", name)
-
-
-def _set_build_dates(con: duckdb.DuckDBPyConnection, days: set[date]) -> None:
-    con.register("build_dates_arrow",
-                 pa.table({"usage_date": pa.array(sorted(days), pa.date32())}))
-    con.execute("CREATE OR REPLACE TEMP TABLE build_dates AS SELECT * FROM build_dates_arrow")
-    con.unregister("build_dates_arrow")
+    return lakehouse.table_exists(con, "main", name)
 
 
 def _bind_lake(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,31 +153,9 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
                              for _, reason in plans.values()),
                          reason="; ".join(sorted({r for _, r in plans.values()}))
                          or "unpartitioned marts")
-    todo = [name for name in MARTS if name in marts]
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for done, name in enumerate(todo, start=1):
-            if name in plans:
-                if plans[name][1] == SCHEMA_CHANGED:
-                    con.execute(f"DROP TABLE {name}")
-                if not _exists(con, name):
-                    con.execute(f"CREATE TABLE {name} AS SELECT * FROM "
-                                f"({sql_text('marts', name)}) LIMIT 0")
-                    con.execute(f"ALTER TABLE {name} SET PARTITIONED BY (usage_date)")
-                _build_days(con, name, *plans[name], fingerprint, progress)
-            else:
-                if progress:
-                    progress(f"building {name}")
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM "
-                            f"({sql_text('marts', name)})")
-            advance(progress, "build", done, len(todo), unit="marts",
-                    status=f"{name} ({len(every_day)} days)")
-        if progress:
-            progress("committing to the shared warehouse")
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
+    build_marts(con, marts, every_day, progress, {
+        name: partial(_build_days, con, name, *plan, fingerprint, progress)
+        for name, plan in plans.items()})
     for name in marts:
         result.row_counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     return result
@@ -194,6 +165,11 @@ def _build_days(con, name: str, days: set[date], reason: str, fingerprint: str,
                 progress) -> None:
     if progress:
         progress(f"building {name} for {len(days)} day(s): {reason}")
+    if reason == SCHEMA_CHANGED:
+        con.execute(f"DROP TABLE {name}")
+    if not _exists(con, name):
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM ({sql_text('marts', name)}) LIMIT 0")
+        con.execute(f"ALTER TABLE {name} SET PARTITIONED BY (usage_date)")
     if not days:
         return
     _set_build_dates(con, days)

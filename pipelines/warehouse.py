@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 import duckdb
 import pyarrow as pa
@@ -75,12 +76,6 @@ def sql_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _sql_literal(text: str) -> str:
-    """A SQL string literal. Only for table-function paths inside view DDL, which cannot take
-    bound parameters; the paths are the data home's own."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 _LAKE_GLOBS = {
     "lake_requests": (REQUESTS, "*/*/*.parquet", True),
     "lake_usage_buckets": (USAGE_BUCKETS, "*/*/*.parquet", None),
@@ -99,7 +94,7 @@ def _bind_lake(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         if not lake.files(table):
             con.register(view, schema.arrow_schema(table).empty_table())
             continue
-        glob = _sql_literal(str(lake.table_dir(table) / pattern))
+        glob = db.sql_literal(str(lake.table_dir(table) / pattern))
         # hive: True = partitioned and limited to the build's dates, None = partitioned, all.
         date_filter = "AND usage_date IN (SELECT usage_date FROM build_dates)" if hive else ""
         con.execute(
@@ -223,13 +218,26 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
     result = BuildResult(sorted(every_day),
                          any(reason in REBUILD_REASONS for _, reason in plans.values()),
                          reason="; ".join(reasons))
+    build_marts(con, marts, every_day, progress, {
+        name: partial(_build_partitioned, con, name, *plan, lake_files[name], fingerprint,
+                      progress)
+        for name, plan in plans.items()})
+    for name in marts:
+        result.row_counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+    return result
+
+
+def build_marts(con: duckdb.DuckDBPyConnection, marts: set[str], every_day: set[date],
+                progress: Progress | None, day_builders: dict[str, Callable[[], None]]) -> None:
+    """Build `marts` in MARTS order in one transaction: a day-partitioned mart by its entry in
+    `day_builders`, the others replaced whole. Readers see the state before or after, never
+    between."""
     con.execute("BEGIN TRANSACTION")
     try:
         todo = [name for name in MARTS if name in marts]
         for done, name in enumerate(todo, start=1):
-            if name in plans:
-                _build_partitioned(con, name, *plans[name], lake_files[name], fingerprint,
-                                   progress)
+            if name in day_builders:
+                day_builders[name]()
             else:
                 if progress:
                     progress(f"building {name}")
@@ -237,13 +245,12 @@ def _build(con, home: Home, dates, full: bool, marts: set[str], progress) -> Bui
                             f"({sql_text('marts', name)})")
             advance(progress, "build", done, len(todo), unit="marts",
                     status=f"{name} ({len(every_day)} days)")
+        if progress:
+            progress("committing")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        lakehouse.rollback(con)
         raise
-    for name in marts:
-        result.row_counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-    return result
 
 
 def _build_partitioned(con, name: str, days: set[date], reason: str, files: list,

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines import lakehouse, warehouse
+from pipelines import db, lakehouse, warehouse
 from pipelines.lake import PROMPT_EMBEDDINGS, Lake
 from pipelines.paths import SQL_DIR, Home
 from pipelines.progress import advance
@@ -376,13 +376,8 @@ def _bind_prompt_embeddings(con, home: Home) -> bool:
     if not files:
         return False
     con.execute("CREATE OR REPLACE TEMP VIEW prompt_embedding_rows AS SELECT * FROM "
-                f"read_parquet({_path_list(files)})")
+                "read_parquet([" + ", ".join(map(db.sql_literal, files)) + "])")
     return True
-
-
-def _path_list(files: list[str]) -> str:
-    """A SQL list of string literals (a view's DDL takes no bound parameters)."""
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
 
 
 def _sql(name: str) -> str:
