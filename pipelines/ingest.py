@@ -529,11 +529,10 @@ class Ingestor:
         if self.shared:
             self.con.register("dedupe_window", pa.table(
                 {"usage_date": pa.array(sorted(window), pa.date32())}))
-            rel = self.con.sql(
+            return self.con.sql(
                 f"SELECT * FROM {lakehouse.CATALOG}.{lakehouse.LAKE_SCHEMA}.{table} "
                 "WHERE source = ? AND usage_date IN (SELECT usage_date FROM dedupe_window)",
                 params=[source])
-            return rel
         lake_files = [
             f for f in self.lake.files(table)
             if f.usage_date in window and f.path.parent.parent.name == f"source={source}"

@@ -204,8 +204,8 @@ def _compare(con: duckdb.DuckDBPyConnection, mart: str) -> None:
                             f"EXCEPT ALL SELECT {kept} FROM {right}.main.{mart}) LIMIT 3"
                             ).fetchall()
         assert not extra, f"{mart}: rows of {left} not in {right}: {extra}"
-    numeric = [row[0] for row in con.execute(f"DESCRIBE llmcost.main.{mart}").fetchall()
-               if row[1].startswith(("DECIMAL", "DOUBLE", "BIGINT", "INTEGER", "HUGEINT"))]
+    numeric = [c for c, kind, *_ in columns
+               if kind.startswith(("DECIMAL", "DOUBLE", "BIGINT", "INTEGER", "HUGEINT"))]
     for column in numeric:
         a, b = con.execute(f'SELECT (SELECT sum("{column}") FROM emb.main.{mart}), '
                            f'(SELECT sum("{column}") FROM llmcost.main.{mart})').fetchall()[0]
