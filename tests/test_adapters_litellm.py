@@ -302,3 +302,38 @@ def test_proxy_cache_hit_is_not_billed(home, tmp_path, shape):
     assert row["reported_cost_usd"] == 0.0
     assert row["is_priced"] is True
     assert row["cost_usd"] == Decimal("0")
+
+
+def test_repeated_tag_key_keeps_first_value_and_metadata_merges(home, tmp_path):
+    """A tag key given twice ("feature:a", "feature:b") once made the whole file fail (DuckDB:
+    "Map keys must be unique"); the first value now counts. spend_logs_metadata joins the
+    tags (its value wins a key in both, as LiteLLM's own merge); credential-named keys and
+    secret-looking values are still dropped or redacted on every path."""
+    usage = {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30}
+
+    def row(request_id, tags, spend_logs_metadata):
+        r = spend_log_row(request_id, usage_object=usage, request_tags=json.dumps(tags))
+        metadata = json.loads(r["metadata"])
+        metadata["spend_logs_metadata"] = spend_logs_metadata
+        r["metadata"] = json.dumps(metadata)
+        return r
+
+    rows = [
+        row("tags-repeated", ["feature:a", "env:prod", "feature:b", "env:prod"], None),
+        row("tags-merged", ["feature:search", "team:core"], {"team": "billing", "tier": "gold"}),
+        row("tags-secret", ["feature:x", "api_key:abc"],
+            {"note": "Bearer abcdefghijklmnop", "my_token": "t"}),
+        row("tags-none", [], {}),
+    ]
+    [result] = ingest(home, write_jsonl(tmp_path / "tags.jsonl", rows), "litellm")
+    assert (result.records_loaded, result.records_quarantined) == (4, 0)
+    warehouse.build(home)
+    repeated = request_row(home, "tags-repeated")
+    assert repeated["tags"] == {"feature": "a", "env": "prod"}
+    assert repeated["feature"] == "a"
+    merged = request_row(home, "tags-merged")
+    assert merged["tags"] == {"feature": "search", "team": "billing", "tier": "gold"}
+    assert merged["team"] == "core"  # attribution: the request tag comes first
+    assert request_row(home, "tags-secret")["tags"] == {
+        "feature": "x", "note": "Bearer [REDACTED]"}
+    assert request_row(home, "tags-none")["tags"] == {}

@@ -57,6 +57,11 @@ usage AS (
     FROM decoded
 ),
 
+merged AS (
+    -- Request tags and spend_logs_metadata in one map; the metadata's value wins a shared key.
+    SELECT *, llm_map_concat(tag_map, custom_md) AS all_tags FROM usage
+),
+
 tokens AS (
     SELECT
         *,
@@ -71,7 +76,7 @@ tokens AS (
             "cache_creation": {"ephemeral_1h_input_tokens": "JSON"},
             "server_tool_use": {"web_search_requests": "JSON"}
         }')) AS u
-    FROM usage
+    FROM merged
 ),
 
 counts AS (
@@ -139,10 +144,11 @@ final AS (
         END AS api_key_hash,
         -- Credentials never reach tags: keys named like one are dropped, key-looking values
         -- redacted (llm_redact).
-        CAST(map_from_entries([{'key': e.key, 'value': llm_redact(e.value)}
-            for e in map_entries(map_concat(tag_map, custom_md)) if NOT regexp_matches(lower(e.key),
+        CASE WHEN NOT llm_tags_suspect(all_tags) THEN all_tags
+        ELSE CAST(map_from_entries([{'key': e.key, 'value': llm_redact(e.value)}
+            for e in map_entries(all_tags) if NOT regexp_matches(lower(e.key),
                 'api[_-]?key|authori[sz]ation|secret|passw(or)?d|token$|credential|cookie')])
-            AS MAP(VARCHAR, VARCHAR)) AS tags,
+            AS MAP(VARCHAR, VARCHAR)) END AS tags,
         -- LiteLLM reports usage the OpenAI way: prompt_tokens already includes cache reads and
         -- writes. Older Anthropic mappings left them out; then the cached parts exceed the
         -- prompt and are added back so input_tokens keeps the OTel meaning.

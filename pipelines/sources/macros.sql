@@ -85,11 +85,32 @@ CREATE OR REPLACE MACRO llm_string_map(j) AS CASE
     WHEN json_type(j) = 'OBJECT' THEN from_json(j, '"MAP(VARCHAR, VARCHAR)"')
 END;
 
--- ["feature:search", "env:prod", "beta"] -> {feature: search, env: prod, beta: ''}.
-CREATE OR REPLACE MACRO llm_tag_map(tags) AS map_from_entries(
+-- ["feature:search", "env:prod", "beta"] -> {feature: search, env: prod, beta: ''}. A key given
+-- twice ("feature:a", "feature:b") keeps its first value. Building a MAP is the costly part of
+-- tags (DuckDB checks its keys are unique): it is built once, and the first-per-key filter
+-- only runs for a list whose keys repeat.
+CREATE OR REPLACE MACRO llm_tag_entries(tags) AS
     [{'k': CASE WHEN contains(t, ':') THEN split_part(t, ':', 1) ELSE t END,
       'v': CASE WHEN contains(t, ':') THEN substr(t, strpos(t, ':') + 1) ELSE '' END}
-     for t in list_distinct(coalesce(tags, [])) if t IS NOT NULL AND t <> '']);
+     for t in coalesce(tags, []) if t IS NOT NULL AND t <> ''];
+
+CREATE OR REPLACE MACRO llm_first_per_key(entries, keys) AS
+    map_from_entries(list_filter(entries, lambda e, i: list_position(keys, e.k) = i));
+
+CREATE OR REPLACE MACRO llm_tag_map(tags) AS coalesce(
+    TRY(map_from_entries(llm_tag_entries(tags))),
+    llm_first_per_key(llm_tag_entries(tags), [e.k for e in llm_tag_entries(tags)]));
+
+-- map_concat(a, b), where the value in b wins for a key in both, without the cost of map_concat:
+-- a map with nothing to add comes back as it is, else one MAP is built from the other keys of a
+-- and all of b.
+CREATE OR REPLACE MACRO llm_map_concat(a, b) AS CASE
+    WHEN a IS NULL OR b IS NULL THEN map_concat(a, b)
+    WHEN cardinality(b) = 0 THEN a
+    WHEN cardinality(a) = 0 THEN b
+    ELSE map_from_entries(list_concat(
+        [e for e in map_entries(a) if NOT list_contains(map_keys(b), e.key)], map_entries(b)))
+END;
 
 -- Provider spelling -> who bills the request.
 CREATE OR REPLACE MACRO llm_provider(p, model) AS CASE
@@ -195,13 +216,24 @@ END;
 CREATE OR REPLACE MACRO llm_token_cost(tokens, usd_per_token) AS
     CAST(tokens AS DECIMAL(18, 0)) * usd_per_token;
 
+-- Could a map hold a credential key (of the llm_safe_tags list or an adapter list) or a value
+-- llm_redact rewrites? One scan of its keys and values; false means surely not (a true may be
+-- a harmless "token_budget" tag). Most maps are clean and skip the per-entry work.
+CREATE OR REPLACE MACRO llm_tags_suspect(m) AS regexp_matches(
+    array_to_string(list_concat(map_keys(m), map_values(m)), ' '),
+    '(?i:api[_-]?key|authori[sz]ation|secret|passw|token|credential|cookie|bearer)'
+    || '|sk-|AKIA|ASIA|-----BEGIN');
+
 -- Tags as stored: keys that name a credential are dropped and secret-looking values redacted,
 -- whatever the source copied into its metadata.
-CREATE OR REPLACE MACRO llm_safe_tags(m) AS map_from_entries(
-    [{'k': e.key, 'v': llm_redact(e.value)} for e in map_entries(coalesce(m, MAP {}))
-     if NOT regexp_matches(lower(e.key),
-                           '(^|[_.-])(api[_-]?key|authorization|secret|password|passwd|token'
-                           || '|credentials?|cookie|bearer)$')]);
+CREATE OR REPLACE MACRO llm_safe_tags(m) AS CASE
+    WHEN m IS NOT NULL AND NOT llm_tags_suspect(m) THEN CAST(m AS MAP(VARCHAR, VARCHAR))
+    ELSE map_from_entries(
+        [{'k': e.key, 'v': llm_redact(e.value)} for e in map_entries(coalesce(m, MAP {}))
+         if NOT regexp_matches(lower(e.key),
+                               '(^|[_.-])(api[_-]?key|authorization|secret|password|passwd|token'
+                               || '|credentials?|cookie|bearer)$')])
+END;
 
 -- The long-context tier a priced row falls in: the highest price threshold its input exceeds
 -- (0 = base). An export bucket has no per-request size: Anthropic's context_window says which
