@@ -50,7 +50,7 @@ usage AS (
         coalesce(m.usage_object, f.hidden_params.usage_object,
                  CASE WHEN json_type(f.response) = 'OBJECT'
                      THEN CAST(json_extract(f.response, '$.usage') AS VARCHAR) END) AS usage_text,
-        llm_tag_map(tag_list) AS tag_map,
+        llm_tag_entries(tag_list) AS tag_entries,
         -- Attribution metadata users pass per request (spend_logs_metadata / requester_metadata).
         coalesce(try(from_json(m.spend_logs_metadata, '"MAP(VARCHAR, VARCHAR)"')), MAP {}) AS custom_md,
         coalesce(try(from_json(m.requester_metadata, '"MAP(VARCHAR, VARCHAR)"')), MAP {}) AS requester_md
@@ -58,8 +58,10 @@ usage AS (
 ),
 
 merged AS (
-    -- Request tags and spend_logs_metadata in one map; the metadata's value wins a shared key.
-    SELECT *, llm_map_concat(tag_map, custom_md) AS all_tags FROM usage
+    -- Request tags and spend_logs_metadata in one map (the metadata's value wins a key in
+    -- both); the attribution columns below read the request tags first.
+    SELECT *, [e.k for e in tag_entries] AS tag_keys, llm_tags_map(tag_entries, custom_md) AS all_tags
+    FROM usage
 ),
 
 tokens AS (
@@ -118,18 +120,18 @@ final AS (
         -- provider was not called (LiteLLM itself sets the cost to 0).
         lower(coalesce(f.cache_hit, '')) = 'true' AS is_gateway_cache_hit,
         f.call_type AS api_surface,
-        coalesce(tag_map['team'], custom_md['team'], requester_md['team'],
+        coalesce(llm_tag(tag_entries, tag_keys, 'team'), custom_md['team'], requester_md['team'],
                  llm_blank_null(m.user_api_key_team_alias), llm_blank_null(m.team_alias),
                  llm_blank_null(f.team_id), llm_blank_null(m.user_api_key_team_id),
                  llm_blank_null(m.team_id)) AS team,
-        coalesce(tag_map['feature'], custom_md['feature'], requester_md['feature']) AS feature,
-        coalesce(tag_map['env'], tag_map['environment'], custom_md['environment'],
+        coalesce(llm_tag(tag_entries, tag_keys, 'feature'), custom_md['feature'], requester_md['feature']) AS feature,
+        coalesce(llm_tag(tag_entries, tag_keys, 'env'), llm_tag(tag_entries, tag_keys, 'environment'), custom_md['environment'],
                  custom_md['env'], requester_md['environment']) AS environment,
-        coalesce(tag_map['project'], custom_md['project'],
+        coalesce(llm_tag(tag_entries, tag_keys, 'project'), custom_md['project'],
                  llm_blank_null(m.user_api_key_project_alias),
                  llm_blank_null(m.user_api_key_project_id)) AS project,
         coalesce(llm_blank_null(f.session_id), llm_blank_null(m.session_id),
-                 tag_map['session'], custom_md['session_id']) AS session_id,
+                 llm_tag(tag_entries, tag_keys, 'session'), custom_md['session_id']) AS session_id,
         llm_blank_null(f.trace_id) AS trace_id,
         coalesce(llm_blank_null(f.end_user), llm_blank_null(m.user_api_key_end_user_id),
                  llm_blank_null(f."user"), llm_blank_null(m.user_api_key_user_id)) AS user_id,

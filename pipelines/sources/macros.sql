@@ -75,7 +75,12 @@ CREATE OR REPLACE MACRO llm_unwrap_problem(field, j) AS CASE
         field || ' is not valid JSON: ' || left(CAST(j AS VARCHAR), 60))
 END;
 
-CREATE OR REPLACE MACRO llm_blank_null(s) AS CASE WHEN trim(s) IN ('', 'None', 'null') THEN NULL ELSE s END;
+-- (trim is only called for a value that starts or ends with a space: it copies every string.)
+CREATE OR REPLACE MACRO llm_blank_null(s) AS CASE
+    WHEN s IN ('', 'None', 'null') THEN NULL
+    WHEN (starts_with(s, ' ') OR ends_with(s, ' ')) AND trim(s) IN ('', 'None', 'null') THEN NULL
+    ELSE s
+END;
 
 -- A cell of Anthropic's Console CSV exports: trimmed; '--' (their "no value") and blanks are NULL.
 CREATE OR REPLACE MACRO llm_console_value(s) AS nullif(nullif(trim(s), '--'), '');
@@ -85,32 +90,29 @@ CREATE OR REPLACE MACRO llm_string_map(j) AS CASE
     WHEN json_type(j) = 'OBJECT' THEN from_json(j, '"MAP(VARCHAR, VARCHAR)"')
 END;
 
--- ["feature:search", "env:prod", "beta"] -> {feature: search, env: prod, beta: ''}. A key given
--- twice ("feature:a", "feature:b") keeps its first value. Building a MAP is the costly part of
--- tags (DuckDB checks its keys are unique): it is built once, and the first-per-key filter
--- only runs for a list whose keys repeat.
+-- ["feature:search", "env:prod", "beta"] -> [{k: feature, v: search}, {k: env, v: prod},
+-- {k: beta, v: ''}]: the entries of a tag list, in order.
 CREATE OR REPLACE MACRO llm_tag_entries(tags) AS
     [{'k': CASE WHEN contains(t, ':') THEN split_part(t, ':', 1) ELSE t END,
       'v': CASE WHEN contains(t, ':') THEN substr(t, strpos(t, ':') + 1) ELSE '' END}
      for t in coalesce(tags, []) if t IS NOT NULL AND t <> ''];
 
+-- The value of one key among tag entries (keys: their k, in order): a key given twice
+-- ("feature:a", "feature:b") has its first value.
+CREATE OR REPLACE MACRO llm_tag(entries, keys, key) AS entries[list_position(keys, key)].v;
+
+-- Tag entries and a string map as one MAP: the first value of a key repeated among the
+-- entries, and the value in the map for a key in both. Building a MAP is the costly part of
+-- tags (DuckDB checks that its keys are unique), so it is built once per row; the
+-- first-per-key filter only runs for entries whose keys repeat.
 CREATE OR REPLACE MACRO llm_first_per_key(entries, keys) AS
     map_from_entries(list_filter(entries, lambda e, i: list_position(keys, e.k) = i));
 
-CREATE OR REPLACE MACRO llm_tag_map(tags) AS coalesce(
-    TRY(map_from_entries(llm_tag_entries(tags))),
-    llm_first_per_key(llm_tag_entries(tags), [e.k for e in llm_tag_entries(tags)]));
-
--- map_concat(a, b), where the value in b wins for a key in both, without the cost of map_concat:
--- a map with nothing to add comes back as it is, else one MAP is built from the other keys of a
--- and all of b.
-CREATE OR REPLACE MACRO llm_map_concat(a, b) AS CASE
-    WHEN a IS NULL OR b IS NULL THEN map_concat(a, b)
-    WHEN cardinality(b) = 0 THEN a
-    WHEN cardinality(a) = 0 THEN b
-    ELSE map_from_entries(list_concat(
-        [e for e in map_entries(a) if NOT list_contains(map_keys(b), e.key)], map_entries(b)))
-END;
+CREATE OR REPLACE MACRO llm_tags_map(entries, m) AS coalesce(
+    TRY(map_from_entries(list_concat(
+        [e for e in entries if NOT list_contains(map_keys(m), e.k)],
+        [{'k': e.key, 'v': e.value} for e in map_entries(m)]))),
+    map_concat(llm_first_per_key(entries, [e.k for e in entries]), m));
 
 -- Provider spelling -> who bills the request.
 CREATE OR REPLACE MACRO llm_provider(p, model) AS CASE
