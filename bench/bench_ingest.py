@@ -16,8 +16,8 @@ child around the measured call; peak RSS of that child from os.wait4):
                  (the direct path: DuckDB reads the JSONL itself; see pipelines/ingest.py)
 - write floor:   DuckDB writing the ingest's own output again - the rows it just put in the
                  lake, already in a temp table (loading them is not timed) - with the lake's
-                 COPY (zstd level 1 Parquet partitioned by day): the part of any ingest no
-                 parser speed can remove
+                 COPY (one zstd level 1 Parquet file per run, pipelines/lake.py): the part
+                 of any ingest no parser speed can remove
 - ingest_chunked (--also-chunked): the same ingest with the direct path turned off (records
                  split into Arrow chunks in Python), the path files with blank or broken lines
                  take
@@ -156,9 +156,8 @@ def child_write_floor(home_dir: Path) -> dict:
     target = Path(tempfile.mkdtemp(prefix="write_floor_", dir=OUT))
     try:
         start = time.perf_counter()
-        con.execute(f"COPY batch TO '{_sql_path(target)}' (FORMAT parquet, "
-                    "PARTITION_BY (usage_date), COMPRESSION zstd, "
-                    "COMPRESSION_LEVEL 1, OVERWRITE_OR_IGNORE)")
+        con.execute(f"COPY batch TO '{_sql_path(target / 'run.parquet')}' (FORMAT parquet, "
+                    "COMPRESSION zstd, COMPRESSION_LEVEL 1)")
         seconds = time.perf_counter() - start
     finally:
         shutil.rmtree(target, ignore_errors=True)

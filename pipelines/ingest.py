@@ -526,20 +526,32 @@ class Ingestor:
     def _lake_rows(self, table: str, source: str,
                    window: set) -> duckdb.DuckDBPyRelation | None:
         """The committed lake rows of `source` on the days of `window`, or None if none."""
+        self.con.register("dedupe_window", pa.table(
+            {"usage_date": pa.array(sorted(window), pa.date32())}))
+        in_window = "usage_date IN (SELECT usage_date FROM dedupe_window)"
         if self.shared:
-            self.con.register("dedupe_window", pa.table(
-                {"usage_date": pa.array(sorted(window), pa.date32())}))
             return self.con.sql(
                 f"SELECT * FROM {lakehouse.CATALOG}.{lakehouse.LAKE_SCHEMA}.{table} "
-                "WHERE source = ? AND usage_date IN (SELECT usage_date FROM dedupe_window)",
-                params=[source])
+                f"WHERE source = ? AND {in_window}", params=[source])
         lake_files = [
             f for f in self.lake.files(table)
-            if f.usage_date in window and f.path.parent.parent.name == f"source={source}"
+            if f.usage_dates & window
+            and (f.path.parent.parent if f.day_folder else f.path.parent).name
+            == f"source={source}"
         ]
         if not lake_files:
             return None
-        return self.con.read_parquet([str(f.path) for f in lake_files], union_by_name=True)
+        # A run file holds every day of its run (usage_date a column); a file of the older
+        # day-folder layout, one day (in its path).
+        reads = []
+        for day_folder in (False, True):
+            paths = [str(f.path) for f in lake_files if f.day_folder == day_folder]
+            if paths:
+                listed = ", ".join(db.sql_literal(p) for p in paths)
+                reads.append(
+                    f"SELECT * FROM read_parquet([{listed}], union_by_name = true, "
+                    f"hive_partitioning = {day_folder}) WHERE {in_window}")
+        return self.con.sql(" UNION ALL BY NAME ".join(reads))
 
     def _mark_parent_spans(self, lake_rows: duckdb.DuckDBPyRelation | None) -> int:
         """A span whose child span reports its own usage is not a request of its own: an
@@ -643,14 +655,14 @@ class Ingestor:
                        "file_sha256": "CAST($file_sha256 AS VARCHAR) AS file_sha256"}
             lake_columns = ", ".join(lineage.get(c, f'"{c}"')
                                      for c in schema.duckdb_columns(table) if c != "source")
-            target = staging / table / f"source={source}"
-            target.mkdir(parents=True, exist_ok=True)
-            # zstd level 1: ~10 % less CPU than the default level 3 for ~4 % more bytes
+            target = staging / table / f"source={source}" / "part.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # One file, rows in the order read, usage_date a column (pipelines/lake.py); zstd
+            # level 1: ~10 % less CPU than the default level 3 for ~4 % more bytes
             # (bench/README.md, issue 16).
             con.execute(
                 f"COPY (SELECT {lake_columns} FROM batch) TO '{_sql_path(target)}' "
-                "(FORMAT parquet, PARTITION_BY (usage_date), COMPRESSION zstd, "
-                "COMPRESSION_LEVEL 1, FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)",
+                "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
                 {"source_file": str(path), "file_sha256": sha},
             )
         if loaded and with_embeddings and con.execute(
@@ -682,10 +694,11 @@ class Ingestor:
             f"CAST(? AS BIGINT) AS file_bytes, CAST(? AS BIGINT) AS records_read, "
             f"CAST(? AS BIGINT) AS records_loaded, CAST(? AS BIGINT) AS records_duplicate, "
             f"CAST(? AS BIGINT) AS records_quarantined, CAST(? AS TIMESTAMPTZ) AS min_occurred_at, "
-            f"CAST(? AS TIMESTAMPTZ) AS max_occurred_at, CAST(? AS TIMESTAMPTZ) AS ingested_at) "
+            f"CAST(? AS TIMESTAMPTZ) AS max_occurred_at, CAST(? AS DATE[]) AS usage_dates, "
+            f"CAST(? AS TIMESTAMPTZ) AS ingested_at) "
             f"TO '{_sql_path(marker)}' (FORMAT parquet)",
             [run_id, source, str(path), sha, path.stat().st_size, read, loaded, duplicates,
-             quarantined, min_at, max_at, ingested_at.isoformat()],
+             quarantined, min_at, max_at, dates, ingested_at.isoformat()],
         )
         if self.shared:
             lakehouse.publish(self.con, self.lake.staging_dir(run_id), run_id)

@@ -2,10 +2,17 @@
 
 Layout (every data file is named after the ingest run that wrote it)::
 
-    lake/requests/source=<source>/usage_date=<YYYY-MM-DD>/<run_id>.parquet
+    lake/requests/source=<source>/<run_id>.parquet      (usage_buckets alike)
     lake/quarantine/source=<source>/<run_id>.parquet
     lake/prompt_embeddings/source=<source>/<run_id>.parquet
     lake/ingest_runs/<run_id>.parquet          <- the commit marker, written last
+
+A run writes one ``requests`` file, its rows in the order of the file it read, with
+``usage_date`` as a column; its marker lists those dates (``usage_dates``), which is how a
+build finds the days a run touched without opening its data. (Lakes written before that kept
+one file per day, ``source=<source>/usage_date=<YYYY-MM-DD>/<run_id>.parquet``, and markers
+without ``usage_dates``: both are still read. Writing per-day folders cost DuckDB's partitioned
+writer twice the CPU of one file - a quarter of an ingest, bench/README.md.)
 
 A run's data files are moved into place first and its ``ingest_runs`` file last (each move is
 an atomic rename), so a crash leaves either a committed run or orphan files that readers skip:
@@ -20,12 +27,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 REQUESTS = "requests"
 USAGE_BUCKETS = "usage_buckets"
 QUARANTINE = "quarantine"
 PROMPT_EMBEDDINGS = "prompt_embeddings"
 INGEST_RUNS = "ingest_runs"
 STAGING = "_staging"
+# Tables whose rows have a usage_date (the days builds are planned by).
+DAY_TABLES = (REQUESTS, USAGE_BUCKETS)
 
 _DATE_DIR = re.compile(r"usage_date=(\d{4}-\d{2}-\d{2})$")
 
@@ -34,7 +45,8 @@ _DATE_DIR = re.compile(r"usage_date=(\d{4}-\d{2}-\d{2})$")
 class LakeFile:
     path: Path
     run_id: str
-    usage_date: date | None
+    usage_dates: frozenset[date]  # the days of its rows (empty for tables without days)
+    day_folder: bool = False  # the older layout: usage_date is in the path, not in the file
 
 
 class Lake:
@@ -58,14 +70,37 @@ class Lake:
         if not table_dir.exists():
             return []
         committed = self.committed_runs() if committed_only else None
+        paths = [path for path in sorted(table_dir.rglob("*.parquet"))
+                 if committed is None or path.stem in committed]
+        run_days = self.run_days() if table in DAY_TABLES and paths else {}
         found = []
-        for path in sorted(table_dir.rglob("*.parquet")):
-            if committed is not None and path.stem not in committed:
-                continue
+        for path in paths:
             match = _DATE_DIR.search(path.parent.name)
-            usage_date = date.fromisoformat(match.group(1)) if match else None
-            found.append(LakeFile(path, path.stem, usage_date))
+            if match:
+                found.append(LakeFile(path, path.stem,
+                                      frozenset({date.fromisoformat(match.group(1))}), True))
+            else:
+                found.append(LakeFile(path, path.stem, run_days.get(path.stem, frozenset())))
         return found
+
+    def run_days(self) -> dict[str, frozenset[date]]:
+        """Run id -> the usage dates its marker lists (markers of older lakes list none)."""
+        markers = sorted(self.table_dir(INGEST_RUNS).glob("*.parquet"))
+        if not markers:
+            return {}
+        con = duckdb.connect()
+        try:
+            present = {row[0] for row in con.execute(
+                "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)",
+                [[str(p) for p in markers]]).fetchall()}
+            if "usage_dates" not in present:
+                return {}
+            rows = con.execute(
+                "SELECT run_id, usage_dates FROM read_parquet(?, union_by_name = true) "
+                "WHERE usage_dates IS NOT NULL", [[str(p) for p in markers]]).fetchall()
+        finally:
+            con.close()
+        return {run_id: frozenset(days) for run_id, days in rows}
 
     def publish(self, run_id: str) -> None:
         """Move a run's staged files into place, the commit marker last."""

@@ -208,12 +208,27 @@ def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
             statements.append(f"ALTER TABLE {CATALOG}.{LAKE_SCHEMA}.{table} SET PARTITIONED BY "
                               f"({', '.join(partitioning)})")
         create_once(con, LAKE_SCHEMA, table, statements)
+        _add_missing_columns(con, table)
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A lake created by an older release gains the columns the canonical schema added since
+    (e.g. ingest_runs.usage_dates); its rows read them as NULL. A concurrent worker adding the
+    same column makes this one's ALTER fail harmlessly."""
+    name = f"{CATALOG}.{LAKE_SCHEMA}.{table}"
+    present = {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}
+    for column, sql_type in lake_columns(table).items():
+        if column not in present:
+            try:
+                con.execute(f'ALTER TABLE {name} ADD COLUMN IF NOT EXISTS "{column}" {sql_type}')
+            except duckdb.Error:
+                rollback(con)
 
 
 # How each canonical table is staged by an ingest run (pipelines/ingest.py): Hive folders
-# (source=/usage_date=) or columns inside the file.
-_STAGED_HIVE = {"requests": {"source": "VARCHAR", "usage_date": "DATE"},
-                "usage_buckets": {"source": "VARCHAR", "usage_date": "DATE"},
+# (source=) or columns inside the file.
+_STAGED_HIVE = {"requests": {"source": "VARCHAR"},
+                "usage_buckets": {"source": "VARCHAR"},
                 "prompt_embeddings": None, "quarantine": None, "ingest_runs": None}
 
 

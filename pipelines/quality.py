@@ -456,12 +456,12 @@ def _run_aggregate_suite(gx_context, con, name: str, params: dict, max_unpriced_
 
 def _lake_connection(home: Home, first_date: date, last_date: date):
     """An in-memory DuckDB with ``lake_requests`` bound exactly as the build binds it:
-    committed runs only, Hive-pruned to the window's days."""
+    committed runs only, limited to the window's days."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     lake = Lake(home.lake)
-    days = {f.usage_date for f in lake.files(REQUESTS)
-            if f.usage_date and first_date <= f.usage_date <= last_date}
+    days = {day for f in lake.files(REQUESTS) for day in f.usage_dates
+            if first_date <= day <= last_date}
     warehouse._set_build_dates(con, days)
     warehouse._bind_lake(con, lake)
     return con

@@ -23,6 +23,7 @@ _ARROW_TYPES = {
     "map_string": pa.map_(pa.string(), pa.string()),
     "uint64": pa.uint64(),
     "float32_list": pa.list_(pa.float32()),
+    "date_list": pa.list_(pa.date32()),
     "segment_list": pa.list_(pa.struct([("kind", pa.string()), ("chain_hash", pa.uint64()),
                                         ("tokens", pa.int64())])),
 }
@@ -37,6 +38,7 @@ _DUCKDB_TYPES = {
     "map_string": "MAP(VARCHAR, VARCHAR)",
     "uint64": "UBIGINT",
     "float32_list": "FLOAT[]",
+    "date_list": "DATE[]",
     "segment_list": "STRUCT(kind VARCHAR, chain_hash UBIGINT, tokens BIGINT)[]",
 }
 

@@ -77,34 +77,42 @@ def sql_fingerprint() -> str:
 
 
 _LAKE_GLOBS = {
-    "lake_requests": (REQUESTS, "*/*/*.parquet", True),
-    "lake_usage_buckets": (USAGE_BUCKETS, "*/*/*.parquet", None),
+    "lake_requests": (REQUESTS, "*/*.parquet", True),
+    "lake_usage_buckets": (USAGE_BUCKETS, "*/*.parquet", None),
     "lake_quarantine": (QUARANTINE, "*/*.parquet", False),
     "lake_ingest_runs": (INGEST_RUNS, "*.parquet", False),
 }
+# Day tables of lakes written before one file per run: source=<s>/usage_date=<day>/<run>.parquet.
+_DAY_FOLDER_GLOB = "*/*/*.parquet"
 
 
 def _bind_lake(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     """Expose the lake to the SQL as temp views over committed files only: a run's files count
-    once its ingest_runs marker exists. lake_requests is limited to the build's dates, which
-    DuckDB prunes from the Hive path before opening any file."""
+    once its ingest_runs marker exists. lake_requests is limited to the build's dates: a run
+    file's row groups outside them are skipped by their usage_date statistics (a file of the
+    older day-folder layout, by its path)."""
     committed = pa.table({"run_id": pa.array(sorted(lake.committed_runs()), pa.string())})
     con.register("committed_runs", committed)
-    for view, (table, pattern, hive) in _LAKE_GLOBS.items():
-        if not lake.files(table):
+    for view, (table, pattern, by_day) in _LAKE_GLOBS.items():
+        files = lake.files(table)
+        if not files:
             con.register(view, schema.arrow_schema(table).empty_table())
             continue
-        glob = db.sql_literal(str(lake.table_dir(table) / pattern))
-        # hive: True = partitioned and limited to the build's dates, None = partitioned, all.
-        date_filter = "AND usage_date IN (SELECT usage_date FROM build_dates)" if hive else ""
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {view}_files AS "
-            f"SELECT * EXCLUDE (filename) FROM read_parquet({glob}, "
-            f"hive_partitioning = {hive is not False}, "
-            f"union_by_name = true, filename = true) "
-            f"WHERE parse_filename(filename, true) IN (SELECT run_id FROM committed_runs) "
-            f"{date_filter}"
-        )
+        # by_day: True = limited to the build's dates, None = a day table read whole.
+        date_filter = "AND usage_date IN (SELECT usage_date FROM build_dates)" if by_day else ""
+        reads = []
+        for glob, present in ((pattern, any(not f.day_folder for f in files)),
+                              (_DAY_FOLDER_GLOB, any(f.day_folder for f in files))):
+            if present:
+                reads.append(
+                    f"SELECT * EXCLUDE (filename) FROM read_parquet("
+                    f"{db.sql_literal(str(lake.table_dir(table) / glob))}, "
+                    f"hive_partitioning = {by_day is not False}, "
+                    f"union_by_name = true, filename = true) "
+                    f"WHERE parse_filename(filename, true) IN (SELECT run_id FROM committed_runs) "
+                    f"{date_filter}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view}_files AS "
+                    + " UNION ALL BY NAME ".join(reads))
         # Files written before a column joined the canonical schema read it as NULL.
         present = {row[0] for row in con.execute(f"DESCRIBE {view}_files").fetchall()}
         select = ", ".join(
@@ -164,7 +172,7 @@ def _plan(con, name: str, fingerprint: str, all_files: list, dates, full: bool,
     change from another."""
     built = {r for (r,) in con.execute(
         f"SELECT run_id FROM {BUILT_RUNS_TABLE} WHERE mart = ?", [name]).fetchall()}
-    every_day = {f.usage_date for f in all_files}
+    every_day = set().union(*(f.usage_dates for f in all_files))
     if full:
         return every_day, FULL_REQUESTED
     if not _table_exists(con, name):
@@ -173,7 +181,7 @@ def _plan(con, name: str, fingerprint: str, all_files: list, dates, full: bool,
         return every_day, CHANGED
     if dates is not None:
         return set(dates), "requested dates"
-    new_days = {f.usage_date for f in all_files if f.run_id not in built}
+    new_days = set().union(*(f.usage_dates for f in all_files if f.run_id not in built))
     return new_days, "new lake partitions" if new_days else "nothing new"
 
 
@@ -269,7 +277,7 @@ def _build_partitioned(con, name: str, days: set[date], reason: str, files: list
     con.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?)",
                 [f"fingerprint:{name}", fingerprint])
     runs = pa.table({"run_id": pa.array(
-        sorted({f.run_id for f in files if f.usage_date in days}), pa.string())})
+        sorted({f.run_id for f in files if f.usage_dates & days}), pa.string())})
     con.register("new_runs", runs)
     con.execute(f"INSERT OR IGNORE INTO {BUILT_RUNS_TABLE} SELECT ?, run_id FROM new_runs",
                 [name])

@@ -76,7 +76,7 @@ def _write(path: Path, records: list[dict]) -> Path:
 def _lake(home: Home, query: str) -> list[tuple]:
     con = duckdb.connect()
     con.execute(f"CREATE VIEW lake AS SELECT * FROM read_parquet("
-                f"'{home.lake}/requests/*/*/*.parquet', union_by_name = true)")
+                f"'{home.lake}/requests/*/*.parquet', union_by_name = true)")
     return con.execute(query).fetchall()
 
 

@@ -79,8 +79,11 @@ def test_spend_logs_are_parsed_straight_into_the_adapters_struct(tmp_path, monke
     result, messages = _ingest(Home(tmp_path / "home"), path)
     assert any(DIRECT_PATH_PROGRESS in m and TYPED_READ_PROGRESS in m for m in messages)
     assert (result.records_read, result.records_loaded) == (50, 50)
-    loaded = _lake(Home(tmp_path / "home"), "requests", "source_line")
-    assert [(r[0], r[30]) for r in loaded][:2] == [("line-1", 1), ("line-2", 2)]
+    files = [str(f.path) for f in Lake(Home(tmp_path / "home").lake).files("requests")]
+    with duckdb.connect() as con:
+        first = con.execute("SELECT request_id, source_line FROM read_parquet(?) "
+                            "ORDER BY source_line LIMIT 2", [files]).fetchall()
+    assert first == [("line-1", 1), ("line-2", 2)]
 
 
 @pytest.mark.parametrize("odd", ["hidden_params_string", "repeated_key", "null_line"])

@@ -64,14 +64,28 @@ def failures(report: quality.QualityReport, suite: str) -> dict[str, int]:
     return {outcome.rule: outcome.offending for outcome in report.suite(suite).failed()}
 
 
-def rewrite_parquet(path: Path, column: str, change) -> None:
+def rewrite_parquet(path: Path, column: str, change, *, day: str | None = None,
+                    every_row: bool = False) -> None:
+    """Change `column` in the file's first row (or every row), counting only the rows of
+    `day` when given (a run file holds all the days of its run)."""
     table = pq.read_table(path)
-    values = [change(value) if index == 0 else value
+    days = (table.column("usage_date").to_pylist() if day is not None
+            else [None] * table.num_rows)
+    chosen = [index for index, d in enumerate(days) if day is None or d.isoformat() == day]
+    chosen = set(chosen if every_row else chosen[:1])
+    values = [change(value) if index in chosen else value
               for index, value in enumerate(table.column(column).to_pylist())]
     index = table.schema.get_field_index(column)
     table = table.set_column(index, table.schema.field(index),
                              pa.array(values, table.schema.field(index).type))
     pq.write_table(table, path)
+
+
+def run_file_of(home: Home, day: str) -> Path:
+    """The lake requests file holding the rows of `day` (one file per ingest run)."""
+    (path,) = [f.path for f in Lake(home.lake).files(REQUESTS)
+               if day in {d.isoformat() for d in f.usage_dates}]
+    return path
 
 
 def test_clean_warehouse_passes_every_suite_and_writes_data_docs(small_home: Home):
@@ -88,9 +102,7 @@ def test_clean_warehouse_passes_every_suite_and_writes_data_docs(small_home: Hom
 
 
 def test_negative_tokens_in_the_lake_fail_lake_and_mart_suites(small_home: Home):
-    (first,) = [f.path for f in Lake(small_home.lake).files(REQUESTS)
-                if f.usage_date.isoformat() == DAY_1]
-    rewrite_parquet(first, "input_tokens", lambda value: -5)
+    rewrite_parquet(run_file_of(small_home, DAY_1), "input_tokens", lambda value: -5, day=DAY_1)
 
     lake = quality.run_suites(small_home, suites=["lake_requests"], **LENIENT)
     # Cache counts of 0 now exceed an input of -5 as well: each rule counts its own rows.
@@ -108,13 +120,8 @@ def test_negative_tokens_in_the_lake_fail_lake_and_mart_suites(small_home: Home)
 
 
 def test_offending_count_is_exact_beyond_the_batch(small_home: Home):
-    (first,) = [f.path for f in Lake(small_home.lake).files(REQUESTS)
-                if f.usage_date.isoformat() == DAY_1]
-    table = pq.read_table(first)
-    index = table.schema.get_field_index("output_tokens")
-    table = table.set_column(index, table.schema.field(index),
-                             pa.array([-1] * table.num_rows, pa.int64()))
-    pq.write_table(table, first)
+    rewrite_parquet(run_file_of(small_home, DAY_1), "output_tokens", lambda value: -1,
+                    day=DAY_1, every_row=True)
 
     report = quality.run_suites(small_home, suites=["lake_requests"], sample_rows=1, **LENIENT)
     assert report.suite("lake_requests").batch_rows <= 2
@@ -190,9 +197,8 @@ def test_dagster_checks_pass_then_fail_loudly(tmp_path: Path):
         assert metadata["expectations"].value == 19
         assert Path(metadata["data_docs"].value).is_file()
 
-        (day_2,) = [f.path for f in Lake(Home(home).lake).files(REQUESTS)
-                    if f.usage_date.isoformat() == DAY_2]
-        rewrite_parquet(day_2, "reasoning_output_tokens", lambda value: 10_000)
+        rewrite_parquet(run_file_of(Home(home), DAY_2), "reasoning_output_tokens",
+                        lambda value: 10_000, day=DAY_2)
         broken, broken_checks = run("requests", partition_key=DAY_2, raise_on_error=False)
 
     # Blocking and ERROR: the failed check fails the run.

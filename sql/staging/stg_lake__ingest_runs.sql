@@ -16,6 +16,7 @@ final as (
         records_quarantined,
         min_occurred_at,
         max_occurred_at,
+        usage_dates,
         ingested_at
     from source
 )
