@@ -103,6 +103,18 @@ counts AS (
     FROM tokens
 ),
 
+prompt AS (
+    -- SpendLogs store messages/response as JSON-encoded strings ("{}" when the proxy keeps no
+    -- prompts); callbacks as objects. Each is unwrapped once.
+    SELECT
+        *,
+        llm_unwrap_json(f.messages) AS messages_j,
+        llm_unwrap_json(f.model_parameters) AS params_j,
+        llm_unwrap_json(f.proxy_server_request) AS proxy_j,
+        llm_unwrap_json(f.response) AS response_j
+    FROM counts
+),
+
 final AS (
     SELECT
         source_line,
@@ -170,19 +182,14 @@ final AS (
         coalesce(llm_int(u.server_tool_use.web_search_requests), 0) AS web_search_calls,
         reported AS reported_cost_usd,
         coalesce(usage_text, '{}') AS usage_raw,
-        -- The prompt, for fingerprints only. SpendLogs store messages/response as JSON-encoded
-        -- strings ("{}" when the proxy keeps no prompts); callbacks as objects.
+        -- The prompt, for fingerprints only.
         CAST(NULL AS JSON) AS prompt_system,
-        CASE WHEN json_type(llm_unwrap_json(f.messages)) = 'ARRAY'
-            THEN llm_unwrap_json(f.messages) END AS prompt_messages,
-        coalesce(json_extract(llm_unwrap_json(f.model_parameters), '$.tools'),
-                 json_extract(llm_unwrap_json(f.proxy_server_request), '$.tools')) AS prompt_tools,
-        coalesce(llm_unwrap_json(f.model_parameters), llm_unwrap_json(f.proxy_server_request))
-            AS prompt_params,
-        json_extract_string(llm_unwrap_json(f.response), '$.choices[0].message.content')
-            AS response_text,
-        json_array_length(json_extract(llm_unwrap_json(f.response),
-                                       '$.choices[0].message.tool_calls')) > 0
+        CASE WHEN json_type(messages_j) = 'ARRAY' THEN messages_j END AS prompt_messages,
+        coalesce(json_extract(params_j, '$.tools'), json_extract(proxy_j, '$.tools'))
+            AS prompt_tools,
+        coalesce(params_j, proxy_j) AS prompt_params,
+        json_extract_string(response_j, '$.choices[0].message.content') AS response_text,
+        json_array_length(json_extract(response_j, '$.choices[0].message.tool_calls')) > 0
             AS response_tool_calls,
         -- The reasons are only worked out for a record that fails a cheap check first.
         CASE WHEN (m IS NOT NULL OR llm_blank_null(f.metadata) IS NULL)
@@ -210,7 +217,7 @@ final AS (
             llm_ts_utc_problem('endTime', f.endTime),
             llm_num_problem('spend', coalesce(f.spend, f.response_cost))
         ], lambda p: p IS NOT NULL) END AS problems
-    FROM counts
+    FROM prompt
 )
 
 SELECT * FROM final

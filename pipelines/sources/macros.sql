@@ -349,7 +349,9 @@ CREATE OR REPLACE MACRO llm_canonical_object(j) AS CASE WHEN json_type(j) = 'OBJ
 END;
 
 -- A JSON value that may be a JSON-encoded string of JSON (LiteLLM SpendLogs columns) as JSON.
+-- SpendLogs write "{}" (a string) when the proxy keeps no prompt: answered without parsing.
 CREATE OR REPLACE MACRO llm_unwrap_json(j) AS CASE
+    WHEN CAST(j AS VARCHAR) = '"{}"' THEN CAST('{}' AS JSON)
     WHEN json_type(j) = 'VARCHAR' AND json_valid(json_extract_string(j, '$')) THEN CAST(json_extract_string(j, '$') AS JSON)
     ELSE j
 END;
