@@ -354,6 +354,32 @@ def test_a_run_killed_mid_commit_leaves_the_previous_snapshot(world, monkeypatch
     assert totals[0][1] > con.execute("SELECT sum(cost_usd) FROM requests").fetchall()[0][0]
 
 
+def test_a_catalog_from_an_older_release_gains_new_columns(world, monkeypatch, tmp_path):
+    """A shared lake created before a canonical column existed (ingest_runs.usage_dates, the
+    days of a run) gains it when a writer connects; earlier runs read it as NULL, and a new
+    run fills it."""
+    config = _shared(world, monkeypatch)
+    con = lakehouse.connect(config)
+    con.execute(f"ALTER TABLE {lakehouse.CATALOG}.{lakehouse.LAKE_SCHEMA}.ingest_runs "
+                "DROP COLUMN usage_dates")
+    con.close()
+    con = lakehouse.connect(config)  # a writer: ensure_lake_tables adds what is missing
+    assert con.execute(
+        f"SELECT count(*), count(usage_dates) FROM {lakehouse.CATALOG}."
+        f"{lakehouse.LAKE_SCHEMA}.ingest_runs").fetchall() == [(3, 0)]
+    con.close()
+    path = tmp_path / "late.jsonl"
+    gen_litellm.write_jsonl(path, 20, seed=99)
+    (result,) = ingest_paths([path], world["shared_home"], source="litellm")
+    assert (result.status, result.records_loaded) == ("loaded", 20)
+    con = lakehouse.connect(config, read_only=True)
+    [(days,)] = con.execute(
+        f"SELECT usage_dates FROM {lakehouse.CATALOG}.{lakehouse.LAKE_SCHEMA}.ingest_runs "
+        "WHERE usage_dates IS NOT NULL").fetchall()
+    assert days == sorted({date.fromisoformat(d) for d in result.usage_dates})
+    con.close()
+
+
 def test_no_network_beyond_loopback():
     if os.environ.get("LLMCOST_SCALE_NETNS") != "1":
         pytest.skip("not started by `make test-scale` inside a loopback-only network namespace")
