@@ -52,6 +52,9 @@ class LakeFile:
 class Lake:
     def __init__(self, root: Path):
         self.root = root
+        # Run id -> the days its marker lists. Markers are written once and never change, so
+        # each is read once per Lake (an ingest of many files asks again for every file).
+        self._run_days: dict[str, frozenset[date]] = {}
 
     def table_dir(self, table: str) -> Path:
         return self.root / table
@@ -86,21 +89,22 @@ class Lake:
     def run_days(self) -> dict[str, frozenset[date]]:
         """Run id -> the usage dates its marker lists (markers of older lakes list none)."""
         markers = sorted(self.table_dir(INGEST_RUNS).glob("*.parquet"))
-        if not markers:
-            return {}
-        con = duckdb.connect()
-        try:
-            present = {row[0] for row in con.execute(
-                "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)",
-                [[str(p) for p in markers]]).fetchall()}
-            if "usage_dates" not in present:
-                return {}
-            rows = con.execute(
-                "SELECT run_id, usage_dates FROM read_parquet(?, union_by_name = true) "
-                "WHERE usage_dates IS NOT NULL", [[str(p) for p in markers]]).fetchall()
-        finally:
-            con.close()
-        return {run_id: frozenset(days) for run_id, days in rows}
+        unread = [str(p) for p in markers if p.stem not in self._run_days]
+        if unread:
+            con = duckdb.connect()
+            try:
+                present = {row[0] for row in con.execute(
+                    "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)",
+                    [unread]).fetchall()}
+                days = "usage_dates" if "usage_dates" in present else "NULL"
+                rows = con.execute(
+                    f"SELECT parse_filename(filename, true), {days} "
+                    "FROM read_parquet(?, union_by_name = true, filename = true)",
+                    [unread]).fetchall()
+            finally:
+                con.close()
+            self._run_days.update({stem: frozenset(d or ()) for stem, d in rows})
+        return {p.stem: self._run_days.get(p.stem, frozenset()) for p in markers}
 
     def publish(self, run_id: str) -> None:
         """Move a run's staged files into place, the commit marker last."""
