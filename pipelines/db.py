@@ -16,6 +16,11 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_list(texts: list[str]) -> str:
+    """A SQL list of string literals (sql_literal's rules), e.g. files for read_parquet."""
+    return "[" + ", ".join(map(sql_literal, texts)) + "]"
+
+
 def connect(
     database: Path | str = ":memory:",
     *,

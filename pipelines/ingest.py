@@ -547,9 +547,8 @@ class Ingestor:
         for day_folder in (False, True):
             paths = [str(f.path) for f in lake_files if f.day_folder == day_folder]
             if paths:
-                listed = ", ".join(db.sql_literal(p) for p in paths)
                 reads.append(
-                    f"SELECT * FROM read_parquet([{listed}], union_by_name = true, "
+                    f"SELECT * FROM read_parquet({db.sql_list(paths)}, union_by_name = true, "
                     f"hive_partitioning = {day_folder}) WHERE {in_window}")
         return self.con.sql(" UNION ALL BY NAME ".join(reads))
 

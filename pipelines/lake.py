@@ -93,14 +93,10 @@ class Lake:
         if unread:
             con = duckdb.connect()
             try:
-                present = {row[0] for row in con.execute(
-                    "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)",
-                    [unread]).fetchall()}
-                days = "usage_dates" if "usage_dates" in present else "NULL"
-                rows = con.execute(
-                    f"SELECT parse_filename(filename, true), {days} "
-                    "FROM read_parquet(?, union_by_name = true, filename = true)",
-                    [unread]).fetchall()
+                markers_rel = con.read_parquet(unread, union_by_name=True, filename=True)
+                days = "usage_dates" if "usage_dates" in markers_rel.columns else "NULL"
+                rows = markers_rel.project(
+                    f"parse_filename(filename, true), {days}").fetchall()
             finally:
                 con.close()
             self._run_days.update({stem: frozenset(d or ()) for stem, d in rows})

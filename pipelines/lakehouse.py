@@ -214,15 +214,19 @@ def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """A lake created by an older release gains the columns the canonical schema added since
     (e.g. ingest_runs.usage_dates); its rows read them as NULL. A concurrent worker adding the
-    same column makes this one's ALTER fail harmlessly."""
+    same column makes this one's ALTER fail: the column is there, which is all that counts."""
     name = f"{CATALOG}.{LAKE_SCHEMA}.{table}"
-    present = {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}
+    describe = f"DESCRIBE {name}"
+    present = {row[0] for row in con.execute(describe).fetchall()}
     for column, sql_type in lake_columns(table).items():
-        if column not in present:
-            try:
-                con.execute(f'ALTER TABLE {name} ADD COLUMN IF NOT EXISTS "{column}" {sql_type}')
-            except duckdb.Error:
-                rollback(con)
+        if column in present:
+            continue
+        try:
+            con.execute(f'ALTER TABLE {name} ADD COLUMN IF NOT EXISTS "{column}" {sql_type}')
+        except duckdb.Error:
+            rollback(con)
+            if column not in {row[0] for row in con.execute(describe).fetchall()}:
+                raise
 
 
 # How each canonical table is staged by an ingest run (pipelines/ingest.py): Hive folders

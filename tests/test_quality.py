@@ -69,10 +69,10 @@ def rewrite_parquet(path: Path, column: str, change, *, day: str | None = None,
     """Change `column` in the file's first row (or every row), counting only the rows of
     `day` when given (a run file holds all the days of its run)."""
     table = pq.read_table(path)
-    days = (table.column("usage_date").to_pylist() if day is not None
-            else [None] * table.num_rows)
-    chosen = [index for index, d in enumerate(days) if day is None or d.isoformat() == day]
-    chosen = set(chosen if every_row else chosen[:1])
+    rows = list(range(table.num_rows)) if day is None else [
+        index for index, d in enumerate(table.column("usage_date").to_pylist())
+        if d.isoformat() == day]
+    chosen = set(rows if every_row else rows[:1])
     values = [change(value) if index in chosen else value
               for index, value in enumerate(table.column(column).to_pylist())]
     index = table.schema.get_field_index(column)

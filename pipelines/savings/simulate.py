@@ -376,7 +376,7 @@ def _bind_prompt_embeddings(con, home: Home) -> bool:
     if not files:
         return False
     con.execute("CREATE OR REPLACE TEMP VIEW prompt_embedding_rows AS SELECT * FROM "
-                "read_parquet([" + ", ".join(map(db.sql_literal, files)) + "])")
+                f"read_parquet({db.sql_list(files)})")
     return True
 
 
