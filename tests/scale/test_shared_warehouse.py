@@ -57,6 +57,12 @@ def world(tmp_path_factory):
         dagster_home = root / "dagster_home"
         dagster_home.mkdir()
         (dagster_home / "dagster.yaml").write_text(_dagster_yaml(pg))
+        # A fresh Postgres run storage is created once, as a deployment does (Helm's migrate
+        # job): two runs starting at once on an empty database both create the schema, and
+        # the loser fails ('type "secondary_indexes" already exists').
+        subprocess.run([str(BIN / "dagster"), "instance", "migrate"], check=True,
+                       env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+                       capture_output=True, timeout=300)
         files = _inputs(root / "inputs")
         yield {"root": root, "pg": pg, "env": shared_env, "files": files,
                "dagster_home": dagster_home,
