@@ -1,10 +1,13 @@
 """Ingest throughput and memory, relative to DuckDB's own conversion of the same file to Parquet.
 
     .venv/bin/python bench/bench_ingest.py [--records 1000000 3000000] [--keep] [--repeat 2]
+                                           [--shape full lean]
 
-For each N: writes N LiteLLM SpendLogs-shape JSONL records (~2 KB a line, see gen_litellm.py)
-to bench/out/, then measures, each step in its own child process (wall time taken inside the
-child around the measured call; peak RSS of that child from os.wait4):
+For each N: writes N LiteLLM SpendLogs-shape JSONL records to bench/out/ (``--shape full``: ~2 KB
+a line, the proxy's metadata as it writes it; ``--shape lean``: ~0.85 KB, the fields llmcost
+reads, the size issue 16 measured on; see gen_litellm.py), then measures, each step in its own
+child process (wall time taken inside the child around the measured call; peak RSS of that
+child from os.wait4):
 
 - baseline_copy: COPY (SELECT * FROM read_json(<file>, format='newline_delimited')) TO
                  <tmp>.parquet (FORMAT parquet): DuckDB's own JSONL -> Parquet conversion, every
@@ -66,8 +69,9 @@ ADAPTER_FIELDS = [
 ]
 
 
-def data_path(records: int) -> Path:
-    return OUT / f"litellm_spend_logs_{records}.jsonl"
+def data_path(records: int, shape: str = "full") -> Path:
+    suffix = "" if shape == "full" else f"_{shape}"
+    return OUT / f"litellm_spend_logs_{records}{suffix}.jsonl"
 
 
 # -- child steps ------------------------------------------------------------------------------
@@ -78,11 +82,12 @@ def child_baseline(path: Path, columns: bool) -> dict:
     con = duckdb.connect()
     source = f"read_json('{_sql_path(path)}', format = 'newline_delimited')"
     if columns:
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         aggregates = ", ".join(
             f"count({c})" if c in ("spend", "prompt_tokens", "completion_tokens", "startTime",
                                    "endTime")
             else f"sum(length({c}))"
-            for c in ADAPTER_FIELDS
+            for c in ADAPTER_FIELDS if c.strip('"') in present  # the lean lines have fewer
         )
         sql = f"SELECT count(*), {aggregates} FROM {source}"
     else:
@@ -167,12 +172,12 @@ def child_write_floor(home_dir: Path) -> dict:
     return {"seconds": seconds, "rows": rows}
 
 
-def child_generate(path: Path, records: int) -> dict:
+def child_generate(path: Path, records: int, shape: str) -> dict:
     sys.path.insert(0, str(BENCH))
     import gen_litellm
 
     start = time.perf_counter()
-    gen_litellm.write_jsonl(path, records)
+    gen_litellm.write_jsonl(path, records, lean=shape == "lean")
     return {"seconds": time.perf_counter() - start}
 
 
@@ -182,12 +187,13 @@ def run_child(step: str, *args: str) -> dict:
 
 # -- parent -----------------------------------------------------------------------------------
 
-def bench_one(records: int, keep: bool, also_chunked: bool = False) -> dict:
-    path = data_path(records)
+def bench_one(records: int, keep: bool, also_chunked: bool = False,
+              shape: str = "full") -> dict:
+    path = data_path(records, shape)
     if path.exists():
         print(f"  reusing {path.relative_to(ROOT)}", flush=True)
     else:
-        generated = run_child("generate", str(path), str(records))
+        generated = run_child("generate", str(path), str(records), shape)
         print(f"  generated {path.relative_to(ROOT)} in {generated['seconds']:.1f}s "
               "(not measured)", flush=True)
     file_mb = path.stat().st_size / 1e6
@@ -234,6 +240,7 @@ def bench_one(records: int, keep: bool, also_chunked: bool = False) -> dict:
           and (chunked is None or chunked["path"] == "chunked"))
     return {
         "records": records,
+        "shape": shape,
         "file_mb": round(file_mb, 1),
         "bytes_per_record": round(file_mb * 1e6 / records),
         "baseline_copy": copy,
@@ -277,20 +284,28 @@ def print_table(rows: list[dict]) -> None:
               f"{r['lake_requests_bytes_per_request']:>11.0f} "
               f"{r['ingest']['peak_rss_mb']:>14.0f} {r['baseline_copy']['peak_rss_mb']:>12.0f} "
               f"{'yes' if r['loaded_equals_n'] else 'NO':>10}")
-    sizes = sorted({r["records"] for r in rows})
     print()
+    for shape in dict.fromkeys(r["shape"] for r in rows):
+        summarise([r for r in rows if r["shape"] == shape])
+
+
+def summarise(rows: list[dict]) -> None:
+    """The verdict per size, and memory across sizes, for rows of one line shape."""
+    sizes = sorted({r["records"] for r in rows})
+    line = f"{rows[0]['shape']}, ~{rows[0]['bytes_per_record']} B a line"
     for n in sizes:
         ratios = [r["ratio"] for r in rows if r["records"] == n]
         median = statistics.median(ratios)
         verdict = "meets" if median <= TARGET_RATIO else "MISSES"
-        print(f"headline, {n:,} records: ingest / DuckDB's COPY of the file to Parquet (the mean "
-              f"of a COPY before and after the ingest) = {median:.2f}x, the median of "
-              f"{len(ratios)} round(s): {', '.join(f'{x:.2f}x' for x in ratios)} (worst "
-              f"{max(ratios):.2f}x) -> {verdict} the <= {TARGET_RATIO:.1f}x target")
+        print(f"headline, {n:,} records ({line}): ingest / DuckDB's COPY of the file to "
+              f"Parquet (the mean of a COPY before and after the ingest) = {median:.2f}x, "
+              f"the median of {len(ratios)} round(s): "
+              f"{', '.join(f'{x:.2f}x' for x in ratios)} (worst {max(ratios):.2f}x) "
+              f"-> {verdict} the <= {TARGET_RATIO:.1f}x target")
     if len(sizes) > 1:
         rss = {n: max(r["ingest"]["peak_rss_mb"] for r in rows if r["records"] == n)
                for n in sizes}
-        print(f"ingest peak RSS {rss[sizes[0]]:.0f} MB at {sizes[0]:,} records, "
+        print(f"{line}: ingest peak RSS {rss[sizes[0]]:.0f} MB at {sizes[0]:,} records, "
               f"{rss[sizes[-1]]:.0f} MB at {sizes[-1]:,} "
               f"(x{sizes[-1] / sizes[0]:.0f} input, x{rss[sizes[-1]] / rss[sizes[0]]:.2f} memory)")
 
@@ -311,6 +326,10 @@ def main(argv: list[str] | None = None) -> dict:
                         help="also time the chunked path (direct path off) on the same file")
     parser.add_argument("--repeat", type=int, default=1,
                         help="measure every step this many times in turn (one row each)")
+    parser.add_argument("--shape", choices=("full", "lean"), nargs="+", default=["full"],
+                        help="full: ~2 KB SpendLogs lines with the proxy's metadata; lean: "
+                             "~0.85 KB lines, the fields llmcost reads (issue 16's 848 MB "
+                             "per 1M rows)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -329,7 +348,7 @@ def main(argv: list[str] | None = None) -> dict:
         elif step == "write_floor":
             out = child_write_floor(Path(rest[0]))
         elif step == "generate":
-            out = child_generate(Path(rest[0]), int(rest[1]))
+            out = child_generate(Path(rest[0]), int(rest[1]), rest[2])
         else:
             raise SystemExit(f"unknown child step {step}")
         print(json.dumps(out))
@@ -340,11 +359,14 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"load average (1 min) before start: {load:.2f} on {os.cpu_count()} CPUs"
           + ("  <- other work is running: timings will be noisy" if load > 0.5 else ""))
     rows = []
-    for records in args.records:
-        for round_no in range(1, args.repeat + 1):
-            print(f"\n== {records:,} records, round {round_no} of {args.repeat}", flush=True)
-            last = round_no == args.repeat
-            rows.append(bench_one(records, args.keep or not last, args.also_chunked))
+    for shape in args.shape:
+        for records in args.records:
+            for round_no in range(1, args.repeat + 1):
+                print(f"\n== {records:,} {shape} records, round {round_no} of {args.repeat}",
+                      flush=True)
+                last = round_no == args.repeat
+                rows.append(bench_one(records, args.keep or not last, args.also_chunked,
+                                      shape))
     print()
     print_table(rows)
     # The floor every child's peak RSS inherits (see run_child), before duckdb is imported.

@@ -34,7 +34,9 @@ def main() -> None:
     parser.add_argument("--ingest-records", nargs="+", default=[],
                         help="passed to bench_ingest.py --records (default: its own, 1M)")
     args = parser.parse_args()
-    run("bench_ingest.py", *(["--records", *args.ingest_records] if args.ingest_records else []))
+    # Both line shapes: the ratio depends on the bytes per record (bench/README.md).
+    run("bench_ingest.py", "--shape", "full", "lean",
+        *(["--records", *args.ingest_records] if args.ingest_records else []))
     run("bench_formats.py")
     run("bench_pricing.py")
     run("bench_savings.py", "--requests", "1000000")
@@ -46,7 +48,8 @@ def main() -> None:
     print(f"machine: {ingest['machine']['cpus']} CPUs, Python {ingest['machine']['python']}, "
           f"DuckDB {ingest['machine']['duckdb']}")
     for r in ingest["runs"]:
-        print(f"ingest  {r['records']:>10,} records ({r['file_mb']:.0f} MB): "
+        print(f"ingest  {r['records']:>10,} {r.get('shape', 'full')} records "
+              f"({r['file_mb']:.0f} MB): "
               f"DuckDB COPY to Parquet {r['baseline_copy']['seconds']:.2f}s, ingest "
               f"{r['ingest']['seconds']:.2f}s -> {r['ratio']:.2f}x "
               f"(target <= {ingest['target_ratio']:.1f}x), peak RSS "
