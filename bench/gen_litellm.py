@@ -130,8 +130,8 @@ def _m(name: str) -> str:
 
 def _template(lean: bool = False) -> list[str | tuple[str]]:
     """The line with @@x@@ markers. ``lean``: ~0.85 KB lines (issue 16 measured its 6.4x on 1M
-    rows of 848 MB): the fields llmcost reads and the ones every SpendLogs row has, without the
-    proxy's null-valued extras, at the same numbers."""
+    rows of 848 MB): the same requests with only the fields llmcost reads for cost, tokens and
+    attribution; no session, cache key, status or proxy extras."""
     if lean:
         return _split_line(_lean_row())
     usage = {
