@@ -221,6 +221,7 @@ def test_a_path_duckdb_would_read_as_a_glob_takes_the_chunked_path(tmp_path):
     (b'{"a":1}\n\n{"a":2}\n', 3, True),
     (b'{"a":1}\n\r\n{"a":2}\n', 3, True),
     (b'\n{"a":1}\n', 2, True),
+    (b'\r\n{"a":1}\n', 2, True),
     (b'{"a":1}\n  \n', 2, False),  # spaces only: left to the direct path's row count
     (b"", 0, False),
 ])
@@ -230,3 +231,22 @@ def test_file_digest_counts_lines_and_sees_empty_ones(tmp_path, content, lines, 
     digest = file_digest(path)
     assert (digest.lines, digest.blank_line) == (lines, blank)
     assert digest.sha256 == hashlib.sha256(content).hexdigest()
+
+
+BLOCK = 8 * 1024 * 1024  # file_digest reads this much at a time
+
+
+@pytest.mark.parametrize(("seam", "blank"), [
+    (b"\n|\n", True),
+    (b"\n\r|\n", True),
+    (b"\n|\r\n", True),
+    (b"\r\n|{", False),
+    (b"\n|{", False),
+])
+def test_file_digest_sees_an_empty_line_across_its_read_blocks(tmp_path, seam, blank):
+    before, after = seam.split(b"|")
+    content = b"x" * (BLOCK - len(before)) + before + after + b'{"a":1}\n'
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(content)
+    digest = file_digest(path)
+    assert (digest.lines, digest.blank_line) == (content.count(b"\n"), blank)
