@@ -655,14 +655,20 @@ class Ingestor:
                                      for c in schema.duckdb_columns(table) if c != "source")
             target = staging / table / f"source={source}" / "part.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
-            # One file, rows in the order read, usage_date a column (pipelines/lake.py); zstd
-            # level 1: ~10 % less CPU than the default level 3 for ~4 % more bytes
-            # (bench/README.md, issue 16).
-            con.execute(
-                f"COPY (SELECT {lake_columns} FROM batch) TO '{_sql_path(target)}' "
-                "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
-                {"source_file": str(path), "file_sha256": sha},
-            )
+            # One file, usage_date a column (pipelines/lake.py); zstd level 1: ~10 % less CPU
+            # than the default level 3 for ~4 % more bytes (bench/README.md, issue 16). Rows
+            # keep the order read within each block of rows DuckDB's threads take, not across
+            # blocks: an ordered write of 1M rows costs a fifth more time (every row carries
+            # its source_line, and readers order by what they need).
+            con.execute("SET preserve_insertion_order = false")
+            try:
+                con.execute(
+                    f"COPY (SELECT {lake_columns} FROM batch) TO '{_sql_path(target)}' "
+                    "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
+                    {"source_file": str(path), "file_sha256": sha},
+                )
+            finally:
+                con.execute("SET preserve_insertion_order = true")
         if loaded and with_embeddings and con.execute(
                 "SELECT count(*) FROM fp_embeddings").fetchall()[0][0]:
             # Only the embeddings of texts whose request loaded (not duplicates or rejects).

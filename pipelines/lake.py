@@ -7,7 +7,8 @@ Layout (every data file is named after the ingest run that wrote it)::
     lake/prompt_embeddings/source=<source>/<run_id>.parquet
     lake/ingest_runs/<run_id>.parquet          <- the commit marker, written last
 
-A run writes one ``requests`` file, its rows in the order of the file it read, with
+A run writes one ``requests`` file (rows in the order read within each block a DuckDB thread
+wrote, the blocks in any order; every row carries its ``source_line``), with
 ``usage_date`` as a column; its marker lists those dates (``usage_dates``), which is how a
 build finds the days a run touched without opening its data. (Lakes written before that kept
 one file per day, ``source=<source>/usage_date=<YYYY-MM-DD>/<run_id>.parquet``, and markers
