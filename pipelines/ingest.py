@@ -43,9 +43,11 @@ def excerpt_chars() -> int:
     characters, with secret-looking strings redacted."""
     return EXCERPT_CHARS if os.environ.get("LLMCOST_STORE_TEXT") == "1" else 0
 # Canonical columns an adapter may leave out (they read as NULL): only sources that bill set
-# billed_cost_usd.
+# billed_cost_usd; tags_clean says the adapter already found its tags free of anything
+# credential-like (canonical_requests.sql).
 OPTIONAL_ADAPTER_COLUMNS = {
-    "requests": {"billed_cost_usd": "DOUBLE", **fingerprint.TRANSIENT_COLUMNS},
+    "requests": {"billed_cost_usd": "DOUBLE", "tags_clean": "BOOLEAN",
+                 **fingerprint.TRANSIENT_COLUMNS},
 }
 # Per canonical table: the dedupe key and the event time (identifiers, never user input).
 TABLES = {

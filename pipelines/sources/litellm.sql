@@ -111,7 +111,8 @@ prompt AS (
         llm_unwrap_json(f.messages) AS messages_j,
         llm_unwrap_json(f.model_parameters) AS params_j,
         llm_unwrap_json(f.proxy_server_request) AS proxy_j,
-        llm_unwrap_json(f.response) AS response_j
+        llm_unwrap_json(f.response) AS response_j,
+        llm_tags_suspect(all_tags) AS tags_suspect
     FROM counts
 ),
 
@@ -158,11 +159,13 @@ final AS (
         END AS api_key_hash,
         -- Credentials never reach tags: keys named like one are dropped, key-looking values
         -- redacted (llm_redact).
-        CASE WHEN NOT llm_tags_suspect(all_tags) THEN all_tags
+        CASE WHEN NOT tags_suspect THEN all_tags
         ELSE CAST(map_from_entries([{'key': e.key, 'value': llm_redact(e.value)}
             for e in map_entries(all_tags) if NOT regexp_matches(lower(e.key),
                 'api[_-]?key|authori[sz]ation|secret|passw(or)?d|token$|credential|cookie')])
             AS MAP(VARCHAR, VARCHAR)) END AS tags,
+        -- The scan above found nothing credential-like: the shared tail need not scan again.
+        NOT tags_suspect AS tags_clean,
         -- LiteLLM reports usage the OpenAI way: prompt_tokens already includes cache reads and
         -- writes. Older Anthropic mappings left them out; then the cached parts exceed the
         -- prompt and are added back so input_tokens keeps the OTel meaning.
